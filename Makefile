@@ -1,0 +1,39 @@
+# Every target installs what it needs into .venv on first use.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+MANAGE := $(BIN)/python testproject/manage.py
+
+.PHONY: help install test lint pytest demo docs clean
+
+help:
+	@echo "make demo   run the demo project on http://127.0.0.1:8000/admin/"
+	@echo "make test   install everything needed, then run ruff and the test suite"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+lint: install
+	$(BIN)/ruff check genro_storage_django tests testproject
+	$(BIN)/ruff format --check genro_storage_django tests testproject
+
+pytest: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test: lint pytest
+
+demo: install
+	$(MANAGE) migrate --noinput
+	$(MANAGE) demo_superuser
+	$(MANAGE) runserver 127.0.0.1:8000
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info testproject/var .pytest_cache

@@ -1,0 +1,214 @@
+"""The adapter contract between a mount's settings and an fsspec filesystem."""
+
+from __future__ import annotations
+
+import datetime
+import importlib.util
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import cached_property
+from typing import IO, TYPE_CHECKING, Any, ClassVar
+
+from genro_storage_django.exceptions import MissingExtra
+
+if TYPE_CHECKING:
+    from fsspec import AbstractFileSystem
+
+    from genro_storage_django.conf import Mount, Problem
+
+
+@dataclass(frozen=True)
+class Option:
+    """One settings key of a mount: accepted types, default, and whether it is secret."""
+
+    types: tuple[type, ...]
+    required: bool = False
+    default: Any = None
+    secret: bool = False
+    choices: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One item of a directory listing, relative to the listed directory."""
+
+    name: str
+    is_dir: bool
+    size: int | None = None
+    modified: datetime.datetime | None = None
+
+
+class Backend:
+    """Build and drive the fsspec filesystem of one mount.
+
+    Subclasses declare their settings in ``options`` and implement
+    ``create_filesystem()`` and ``root``; everything else has a default that
+    works on any fsspec filesystem.
+    """
+
+    type_name: ClassVar[str] = ""
+    options: ClassVar[dict[str, Option]] = {}
+    # The pip extra and the modules it provides, for the missing-extra error.
+    extra: ClassVar[str | None] = None
+    requires: ClassVar[tuple[str, ...]] = ()
+    read_only: ClassVar[bool] = False
+
+    def __init__(self, mount: Mount) -> None:
+        self.mount = mount
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} mount={self.mount.name!r}>"
+
+    # Settings
+
+    @classmethod
+    def validate(cls, mount_name: str, options: dict[str, Any]) -> list[Problem]:
+        """Return the problems of ``options`` beyond key names and value types."""
+        return []
+
+    @classmethod
+    def missing_module(cls) -> str | None:
+        """Return the first module of the extra that cannot be imported, or None."""
+        for module in cls.requires:
+            if importlib.util.find_spec(module) is None:
+                return module
+        return None
+
+    @classmethod
+    def require_extra(cls) -> None:
+        """Raise ``MissingExtra`` naming the pip command if the extra is not installed."""
+        module = cls.missing_module()
+        if module is not None:
+            raise MissingExtra(cls.type_name, cls.extra or cls.type_name, module)
+
+    # Filesystem
+
+    @cached_property
+    def fs(self) -> AbstractFileSystem:
+        """The filesystem, created on first use and reused."""
+        self.require_extra()
+        return self.create_filesystem()
+
+    def create_filesystem(self) -> AbstractFileSystem:
+        """Return a new fsspec filesystem for this mount, outside fsspec's instance cache."""
+        raise NotImplementedError("subclasses of Backend must provide a create_filesystem() method")
+
+    @cached_property
+    def root(self) -> str:
+        """The fsspec path of the mount's root, without a trailing slash."""
+        raise NotImplementedError("subclasses of Backend must provide a root property")
+
+    def full_path(self, name: str) -> str:
+        """Return the fsspec path of ``name``, a name already normalised by the storage."""
+        return f"{self.root}/{name}" if name else self.root
+
+    def relative_name(self, path: str) -> str:
+        """Return the mount-relative name of an fsspec ``path`` under the root."""
+        path = self.fs._strip_protocol(path).rstrip("/")
+        root = self.fs._strip_protocol(self.root).rstrip("/")
+        return path[len(root) :].lstrip("/") if path.startswith(root) else path
+
+    # Operations
+
+    def open(self, path: str, mode: str) -> IO[Any]:
+        """Return a file object for ``path`` opened in ``mode``."""
+        return self.fs.open(path, mode)
+
+    def write(self, path: str, chunks: Iterable[bytes], overwrite: bool) -> None:
+        """Stream ``chunks`` to ``path``.
+
+        Raise ``FileExistsError`` if ``path`` exists and ``overwrite`` is false.
+        """
+        if not overwrite and self.fs.exists(path):
+            raise FileExistsError(path)
+        with self.fs.open(path, "wb") as destination:
+            for chunk in chunks:
+                destination.write(chunk)
+
+    def delete(self, path: str) -> None:
+        """Delete the file at ``path``; a missing file is not an error."""
+        try:
+            self.fs.rm_file(path)
+        except FileNotFoundError:
+            pass
+
+    def exists(self, path: str) -> bool:
+        return self.fs.exists(path)
+
+    def isdir(self, path: str) -> bool:
+        return path == self.root or self.fs.isdir(path)
+
+    def info(self, path: str) -> dict[str, Any]:
+        """Return fsspec's details of ``path``; ``FileNotFoundError`` if it does not exist."""
+        return self.fs.info(path)
+
+    def size(self, path: str) -> int:
+        return int(self.info(path)["size"])
+
+    def scandir(self, path: str) -> Iterator[Entry]:
+        """Yield the immediate children of the directory ``path`` from one listing."""
+        if not self.fs.isdir(path):
+            # An empty root, or a missing directory: both list as nothing,
+            # like a prefix with no keys in an object store.
+            if self.fs.exists(path):
+                raise NotADirectoryError(path)
+            return
+        base = self.fs._strip_protocol(path).rstrip("/")
+        for info in self.fs.ls(path, detail=True):
+            name = self.fs._strip_protocol(info["name"]).rstrip("/")
+            name = name[len(base) :].lstrip("/") if name.startswith(base) else name
+            if not name or "/" in name:
+                continue
+            is_dir = info.get("type") == "directory"
+            yield Entry(
+                name=name,
+                is_dir=is_dir,
+                size=None if is_dir else info.get("size"),
+                modified=None if is_dir else self.modified_from_info(info),
+            )
+
+    def modified_from_info(self, info: dict[str, Any]) -> datetime.datetime | None:
+        """Return the modification time found in an fsspec ``info`` dict, aware in UTC."""
+        return None
+
+    def modified_time(self, path: str) -> datetime.datetime:
+        """Return the aware (UTC) modification time of ``path``."""
+        modified = self.modified_from_info(self.info(path))
+        if modified is None:
+            return _as_utc(self.fs.modified(path))
+        return modified
+
+    def created_time(self, path: str) -> datetime.datetime:
+        return _as_utc(self.fs.created(path))
+
+    def accessed_time(self, path: str) -> datetime.datetime:
+        raise NotImplementedError("This backend does not record access times.")
+
+    def makedirs(self, path: str) -> None:
+        self.fs.makedirs(path, exist_ok=True)
+
+    def move(self, source: str, destination: str) -> None:
+        self.fs.mv(source, destination, recursive=True)
+
+    def delete_tree(self, path: str) -> None:
+        """Delete the directory ``path`` and everything below it."""
+        if self.fs.exists(path):
+            self.fs.rm(path, recursive=True)
+
+    def url(self, path: str, name: str) -> str | None:
+        """Return a URL that serves ``name`` without going through Django, or None."""
+        return None
+
+    def local_path(self, path: str) -> str:
+        raise NotImplementedError("This backend doesn't support absolute paths.")
+
+
+def _as_utc(value: datetime.datetime) -> datetime.datetime:
+    if value.tzinfo is None:
+        return value.replace(tzinfo=datetime.timezone.utc)
+    return value.astimezone(datetime.timezone.utc)
+
+
+def timestamp_to_utc(timestamp: float) -> datetime.datetime:
+    """Return an aware UTC datetime for a POSIX ``timestamp``."""
+    return datetime.datetime.fromtimestamp(timestamp, tz=datetime.timezone.utc)

@@ -1,0 +1,143 @@
+"""``local`` mounts: a directory on this machine."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from functools import cached_property
+from typing import IO, Any
+
+from django.conf import settings
+from fsspec.implementations.local import LocalFileSystem
+
+from genro_storage_django.backends.base import Backend, Entry, Option, timestamp_to_utc
+from genro_storage_django.conf import Problem
+
+
+class LocalBackend(Backend):
+    type_name = "local"
+    options = {"path": Option((str, os.PathLike), required=True)}
+
+    @classmethod
+    def validate(cls, mount_name: str, options: dict[str, Any]) -> list[Problem]:
+        if not os.path.isabs(options["path"]):
+            return [
+                Problem(
+                    "E009",
+                    f"Mount {mount_name!r}: 'path' must be absolute, not {options['path']!r}.",
+                    hint="Build it from BASE_DIR, for example BASE_DIR / 'media'.",
+                    mount=mount_name,
+                )
+            ]
+        return []
+
+    def create_filesystem(self) -> LocalFileSystem:
+        return LocalFileSystem(skip_instance_cache=True)
+
+    @cached_property
+    def root(self) -> str:
+        return os.path.realpath(self.mount.options["path"]).rstrip(os.sep) or os.sep
+
+    def full_path(self, name: str) -> str:
+        return os.path.join(self.root, *name.split("/")) if name else self.root
+
+    def local_path(self, path: str) -> str:
+        return path
+
+    def open(self, path: str, mode: str) -> IO[Any]:
+        if any(flag in mode for flag in "wax"):
+            self._makedirs(os.path.dirname(path))
+        # The builtin open() is buffered, seekable and as fast as it gets.
+        return open(path, mode)
+
+    def write(self, path: str, chunks: Iterable[bytes], overwrite: bool) -> None:
+        directory = os.path.dirname(path)
+        self._makedirs(directory)
+        # Write to a temporary file beside the target, then publish it under the
+        # final name in one step: readers never see a half-written file.
+        fd, temporary = tempfile.mkstemp(dir=directory, prefix=".", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as destination:
+                for chunk in chunks:
+                    destination.write(chunk)
+            if settings.FILE_UPLOAD_PERMISSIONS is not None:
+                os.chmod(temporary, settings.FILE_UPLOAD_PERMISSIONS)
+            else:
+                os.chmod(temporary, 0o666 & ~_umask())
+            if overwrite:
+                os.replace(temporary, path)
+            else:
+                # link() fails if the name exists, so two concurrent saves of
+                # one name can never replace each other's file.
+                os.link(temporary, path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+
+    def delete(self, path: str) -> None:
+        try:
+            if os.path.isdir(path) and not os.path.islink(path):
+                os.rmdir(path)
+            else:
+                os.remove(path)
+        except FileNotFoundError:
+            pass
+
+    def exists(self, path: str) -> bool:
+        return os.path.lexists(path)
+
+    def isdir(self, path: str) -> bool:
+        return os.path.isdir(path)
+
+    def size(self, path: str) -> int:
+        return os.path.getsize(path)
+
+    def scandir(self, path: str) -> Iterator[Entry]:
+        try:
+            iterator = os.scandir(path)
+        except FileNotFoundError:
+            return
+        with iterator:
+            for item in iterator:
+                is_dir = item.is_dir()
+                stat = None if is_dir else item.stat()
+                yield Entry(
+                    name=item.name,
+                    is_dir=is_dir,
+                    size=None if stat is None else stat.st_size,
+                    modified=None if stat is None else timestamp_to_utc(stat.st_mtime),
+                )
+
+    def modified_time(self, path: str) -> datetime.datetime:
+        return timestamp_to_utc(os.path.getmtime(path))
+
+    def created_time(self, path: str) -> datetime.datetime:
+        return timestamp_to_utc(os.path.getctime(path))
+
+    def accessed_time(self, path: str) -> datetime.datetime:
+        return timestamp_to_utc(os.path.getatime(path))
+
+    def makedirs(self, path: str) -> None:
+        self._makedirs(path)
+
+    def _makedirs(self, directory: str) -> None:
+        mode = settings.FILE_UPLOAD_DIRECTORY_PERMISSIONS
+        if mode is None:
+            os.makedirs(directory, exist_ok=True)
+            return
+        # As FileSystemStorage: the umask must not narrow the configured mode.
+        old_umask = os.umask(0o777 & ~mode)
+        try:
+            os.makedirs(directory, mode, exist_ok=True)
+        finally:
+            os.umask(old_umask)
+
+
+def _umask() -> int:
+    # os.umask() can only be read by setting it; put it straight back.
+    current = os.umask(0)
+    os.umask(current)
+    return current

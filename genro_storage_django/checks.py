@@ -1,0 +1,38 @@
+"""System checks for ``STORAGE_MOUNTS`` (run by ``manage.py check``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.checks import CheckMessage, Error, Warning
+
+from genro_storage_django.conf import get_config
+
+CHECK_ID_PREFIX = "genro_storage_django"
+
+
+def check_storage_mounts(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Report every problem of the ``STORAGE_MOUNTS`` setting."""
+    messages: list[CheckMessage] = []
+    for problem in get_config().problems:
+        level = Warning if problem.warning else Error
+        messages.append(level(problem.msg, hint=problem.hint, id=f"{CHECK_ID_PREFIX}.{problem.id}"))
+    return messages
+
+
+def check_extras(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Report mounts whose type needs an optional dependency that is not installed."""
+    messages: list[CheckMessage] = []
+    for mount in get_config().mounts.values():
+        module = mount.backend_class.missing_module()
+        if module is not None:
+            extra = mount.backend_class.extra or mount.type
+            messages.append(
+                Error(
+                    f"Mount {mount.name!r} of type {mount.type!r} needs the {module!r} package, "
+                    "which is not installed.",
+                    hint=f'pip install "genro-storage-django[{extra}]"',
+                    id=f"{CHECK_ID_PREFIX}.E011",
+                )
+            )
+    return messages

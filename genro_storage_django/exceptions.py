@@ -1,0 +1,44 @@
+"""Exceptions raised by genro_storage_django."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ImproperlyConfigured
+
+
+class MountNotFound(ImproperlyConfigured):
+    """A storage was asked for a mount that ``STORAGE_MOUNTS`` does not define."""
+
+    def __init__(self, mount: str, defined: list[str]) -> None:
+        self.mount = mount
+        names = ", ".join(repr(name) for name in sorted(defined)) or "none"
+        super().__init__(
+            f"Storage mount {mount!r} is not defined in STORAGE_MOUNTS (defined mounts: {names})."
+        )
+
+
+class InvalidMount(ImproperlyConfigured):
+    """A mount is defined, but its settings are invalid (``manage.py check`` lists why)."""
+
+
+class MissingExtra(ImproperlyConfigured):
+    """A mount type needs an optional dependency that is not installed."""
+
+    def __init__(self, mount_type: str, extra: str, module: str) -> None:
+        self.mount_type = mount_type
+        self.extra = extra
+        super().__init__(
+            f"Mounts of type {mount_type!r} need the {module!r} package: "
+            f'pip install "genro-storage-django[{extra}]"'
+        )
+
+
+class MountPermissionError(PermissionError):
+    """An operation was refused by the permissions of the mount."""
+
+    def __init__(self, mount: str, operation: str, name: str = "", permissions: str = "") -> None:
+        self.mount = mount
+        self.operation = operation
+        self.name = name
+        target = f" {name!r}" if name else ""
+        reason = f" (permissions: {permissions!r})" if permissions else ""
+        super().__init__(f"Mount {mount!r} does not allow {operation}{target}{reason}.")

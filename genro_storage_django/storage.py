@@ -1,0 +1,266 @@
+"""``MountStorage``: a Django ``Storage`` over the fsspec filesystem of one mount."""
+
+from __future__ import annotations
+
+import datetime
+import threading
+from functools import cached_property
+from typing import Any, ClassVar
+from urllib.parse import urljoin
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.files import File
+from django.core.files.storage import Storage
+from django.core.signals import setting_changed
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import filepath_to_uri
+
+from genro_storage_django.backends.base import Backend, Entry
+from genro_storage_django.conf import Mount, get_mount
+from genro_storage_django.exceptions import MountPermissionError
+from genro_storage_django.names import clean_name
+
+_WRITE_FLAGS = frozenset("wax+")
+
+
+class MountStorage(Storage):
+    """A storage for the mount named ``mount`` in ``settings.STORAGE_MOUNTS``.
+
+    Works on any fsspec filesystem: everything specific to a mount type lives
+    in its backend adapter (``genro_storage_django.backends``).
+    """
+
+    #: Set on the per-mount subclasses made by ``storage_class()``.
+    mount_name: ClassVar[str | None] = None
+    #: Bytes read from the source at a time by ``save()``.
+    chunk_size: ClassVar[int] = 1024 * 1024
+
+    def __init__(self, mount: str | None = None) -> None:
+        name = mount or type(self).mount_name
+        if not name:
+            raise ImproperlyConfigured(
+                "MountStorage needs a mount name: MountStorage(mount='media'), or "
+                "OPTIONS={'mount': 'media'} in the STORAGES setting."
+            )
+        self._mount_name = name
+        setting_changed.connect(self._clear_cached_properties)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} mount={self._mount_name!r}>"
+
+    def deconstruct(self) -> tuple[str, tuple[Any, ...], dict[str, Any]]:
+        # Only the mount name: migrations hold no settings and no secret.
+        return ("genro_storage_django.storage.MountStorage", (), {"mount": self._mount_name})
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, MountStorage):
+            return NotImplemented
+        return self._mount_name == other._mount_name
+
+    def __hash__(self) -> int:
+        return hash((MountStorage, self._mount_name))
+
+    def _clear_cached_properties(self, setting: str, **kwargs: Any) -> None:
+        if setting == "STORAGE_MOUNTS":
+            self.__dict__.pop("mount", None)
+            self.__dict__.pop("backend", None)
+
+    @cached_property
+    def mount(self) -> Mount:
+        """The validated settings of this storage's mount."""
+        return get_mount(self._mount_name)
+
+    @cached_property
+    def backend(self) -> Backend:
+        """The adapter driving the mount's fsspec filesystem (created lazily)."""
+        return self.mount.backend_class(self.mount)
+
+    @property
+    def file_overwrite(self) -> bool:
+        return self.mount.file_overwrite
+
+    # Helpers
+
+    def _path(self, name: str) -> str:
+        return self.backend.full_path(clean_name(name))
+
+    def _require(self, operation: str, name: str) -> None:
+        allowed = self.mount.can_delete if operation == "delete" else self.mount.can_write
+        if not allowed:
+            raise MountPermissionError(self.mount.name, operation, name, self.mount.permissions)
+
+    def _datetime(self, value: datetime.datetime) -> datetime.datetime:
+        if settings.USE_TZ:
+            return value
+        return timezone.make_naive(value, timezone.get_default_timezone())
+
+    # The Storage contract
+
+    def _open(self, name: str, mode: str = "rb") -> File:
+        if _WRITE_FLAGS.intersection(mode):
+            self._require("write", name)
+        return File(self.backend.open(self._path(name), mode), clean_name(name))
+
+    def _save(self, name: str, content: File) -> str:
+        self._require("write", name)
+        while True:
+            try:
+                self.backend.write(
+                    self._path(name),
+                    content.chunks(chunk_size=self.chunk_size),
+                    overwrite=self.file_overwrite,
+                )
+            except FileExistsError:
+                # Another writer took the name since get_available_name().
+                name = self.get_available_name(name)
+            else:
+                return clean_name(name)
+
+    def is_name_available(self, name: str, max_length: int | None = None) -> bool:
+        if self.file_overwrite:
+            return not (max_length and len(name) > max_length)
+        return super().is_name_available(name, max_length=max_length)
+
+    def delete(self, name: str) -> None:
+        if not name:
+            raise ValueError("The name must be given to delete().")
+        self._require("delete", name)
+        self.backend.delete(self._path(name))
+
+    def exists(self, name: str) -> bool:
+        return self.backend.exists(self._path(name))
+
+    def listdir(self, path: str) -> tuple[list[str], list[str]]:
+        directories: list[str] = []
+        files: list[str] = []
+        for entry in self.scandir(path):
+            (directories if entry.is_dir else files).append(entry.name)
+        return directories, files
+
+    def size(self, name: str) -> int:
+        return self.backend.size(self._path(name))
+
+    def url(self, name: str | None) -> str:
+        name = clean_name(name or "")
+        base_url = self.mount.base_url
+        if base_url:
+            base_url = base_url if base_url.endswith("/") else f"{base_url}/"
+            return urljoin(base_url, filepath_to_uri(name))
+        direct = self.backend.url(self.backend.full_path(name), name)
+        if direct:
+            return direct
+        if self.mount.serve:
+            return reverse(
+                "genro_storage_django:serve", kwargs={"mount": self.mount.name, "path": name}
+            )
+        raise ValueError("This file is not accessible via a URL.")
+
+    def path(self, name: str) -> str:
+        return self.backend.local_path(self._path(name))
+
+    def get_accessed_time(self, name: str) -> datetime.datetime:
+        return self._datetime(self.backend.accessed_time(self._path(name)))
+
+    def get_created_time(self, name: str) -> datetime.datetime:
+        return self._datetime(self.backend.created_time(self._path(name)))
+
+    def get_modified_time(self, name: str) -> datetime.datetime:
+        return self._datetime(self.backend.modified_time(self._path(name)))
+
+    # Beyond Django's contract: what the admin browser and transfers need.
+
+    def scandir(self, path: str = "") -> list[Entry]:
+        """Return the immediate children of directory ``path`` from one listing.
+
+        A missing directory lists as empty, as a key prefix with no keys does.
+        """
+        entries = self.backend.scandir(self._path(path))
+        return [
+            entry
+            if entry.modified is None
+            else Entry(entry.name, entry.is_dir, entry.size, self._datetime(entry.modified))
+            for entry in entries
+        ]
+
+    def isdir(self, name: str) -> bool:
+        """Return True if ``name`` is a directory (or a key prefix) of the mount."""
+        return self.backend.isdir(self._path(name))
+
+    def makedirs(self, name: str) -> None:
+        """Create directory ``name`` and its parents; an existing directory is fine."""
+        self._require("write", name)
+        self.backend.makedirs(self._path(name))
+
+    def move(self, old_name: str, new_name: str) -> str:
+        """Rename ``old_name`` (a file or a directory) to ``new_name`` within the mount.
+
+        Raise ``FileExistsError`` if ``new_name`` exists: a move never replaces data.
+        """
+        self._require("write", new_name)
+        source, destination = self._path(old_name), self._path(new_name)
+        if not self.backend.exists(source):
+            raise FileNotFoundError(clean_name(old_name))
+        if self.backend.exists(destination):
+            raise FileExistsError(clean_name(new_name))
+        self.backend.move(source, destination)
+        return clean_name(new_name)
+
+    def delete_tree(self, name: str) -> None:
+        """Delete directory ``name`` with everything below it."""
+        if not clean_name(name):
+            raise ValueError("delete_tree() refuses to delete the root of a mount.")
+        self._require("delete", name)
+        self.backend.delete_tree(self._path(name))
+
+
+_classes: dict[str, type[MountStorage]] = {}
+_instances: dict[str, MountStorage] = {}
+_lock = threading.Lock()
+
+
+def storage_class(mount: str) -> type[MountStorage]:
+    """Return the ``MountStorage`` subclass bound to ``mount`` (one class per mount)."""
+    with _lock:
+        if mount not in _classes:
+            class_name = (
+                "".join(
+                    part.capitalize()
+                    for part in mount.replace("-", "_").replace(".", "_").split("_")
+                )
+                + "MountStorage"
+            )
+            _classes[mount] = type(
+                class_name,
+                (MountStorage,),
+                {
+                    "mount_name": mount,
+                    "__module__": __name__,
+                    "__doc__": f"Storage of the {mount!r} mount.",
+                },
+            )
+        return _classes[mount]
+
+
+def get_storage(mount: str) -> MountStorage:
+    """Return the storage of ``mount``: the same instance on every call in a process.
+
+    Settings are read on first use, not here, so this is safe in ``models.py``:
+    the first operation on an undefined mount raises ``MountNotFound`` (an
+    ``ImproperlyConfigured``) listing the defined mounts.
+    """
+    with _lock:
+        storage = _instances.get(mount)
+    if storage is None:
+        storage = storage_class(mount)()
+        with _lock:
+            storage = _instances.setdefault(mount, storage)
+    return storage
+
+
+def reset_storages(*, setting: str, **kwargs: Any) -> None:
+    """Forget the storages of ``get_storage()`` when ``STORAGE_MOUNTS`` changes."""
+    if setting == "STORAGE_MOUNTS":
+        with _lock:
+            _instances.clear()

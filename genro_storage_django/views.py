@@ -1,0 +1,126 @@
+"""Serve files of mounts that set ``serve: True`` and have no public URL of their own."""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+from collections.abc import Iterator
+from typing import IO, Any
+
+from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils.cache import get_conditional_response, quote_etag
+from django.utils.http import http_date
+from django.views.decorators.http import require_safe
+
+from genro_storage_django.storage import MountStorage, get_storage
+
+_RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
+STREAM_CHUNK_SIZE = 256 * 1024
+_ENCODING_TYPES = {
+    "bzip2": "application/x-bzip",
+    "gzip": "application/gzip",
+    "xz": "application/x-xz",
+    "br": "application/x-brotli",
+    "compress": "application/x-compress",
+}
+
+
+def _served_storage(mount: str) -> MountStorage:
+    try:
+        storage = get_storage(mount)
+    except ImproperlyConfigured:
+        raise Http404("No such mount.") from None
+    if not storage.mount.serve:
+        raise Http404("This mount is not served.")
+    return storage
+
+
+def parse_range(header: str, size: int) -> tuple[int, int] | None:
+    """Return the inclusive ``(start, end)`` of a single-range ``Range`` header.
+
+    Return None when the header is absent, malformed or asks for several
+    ranges (the whole file is then sent). Raise ``ValueError`` if the range
+    cannot be satisfied.
+    """
+    match = _RANGE_RE.match(header.strip()) if header else None
+    if not match or match.groups() == ("", ""):
+        return None
+    first, last = match.groups()
+    if not first:  # suffix range: the last N bytes
+        length = int(last)
+        if length == 0 or size == 0:
+            raise ValueError(header)
+        return max(size - length, 0), size - 1
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    if start >= size or (last and int(last) < start):
+        raise ValueError(header)
+    return start, end
+
+
+def guess_content_type(name: str) -> str:
+    """Return the Content-Type for ``name``; compressed files keep their archive type."""
+    content_type, encoding = mimetypes.guess_type(name)
+    if encoding:
+        # As FileResponse: never let a browser unpack a .gz on the fly.
+        return _ENCODING_TYPES.get(encoding, "application/octet-stream")
+    return content_type or "application/octet-stream"
+
+
+def _stream(handle: IO[bytes], length: int) -> Iterator[bytes]:
+    with handle:
+        while length > 0:
+            chunk = handle.read(min(STREAM_CHUNK_SIZE, length))
+            if not chunk:
+                break
+            length -= len(chunk)
+            yield chunk
+
+
+@require_safe
+def serve(request: HttpRequest, mount: str, path: str) -> HttpResponse:
+    """Stream ``path`` of ``mount`` with conditional and single-range support."""
+    storage = _served_storage(mount)
+    try:
+        if not path or storage.isdir(path):
+            raise Http404("Directory listings are not served.")
+        size = storage.size(path)
+        modified = storage.get_modified_time(path)
+    except (SuspiciousFileOperation, FileNotFoundError, NotADirectoryError):
+        raise Http404("No such file.") from None
+    last_modified = int(modified.timestamp())
+    etag = quote_etag(f"{size:x}-{int(modified.timestamp() * 1_000_000):x}")
+    not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
+    if not_modified is not None:
+        return not_modified
+
+    range_header = request.headers.get("Range", "")
+    if_range = request.headers.get("If-Range")
+    if if_range and if_range not in (etag, http_date(last_modified)):
+        range_header = ""  # the client's copy is stale: send it all
+    try:
+        byte_range = parse_range(range_header, size)
+    except ValueError:
+        response = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{size}"
+        return response
+
+    start, end = byte_range if byte_range else (0, size - 1)
+    length = end - start + 1 if size else 0
+    headers: dict[str, Any] = {
+        "Content-Type": guess_content_type(path),
+        "Content-Length": str(length),
+        "Accept-Ranges": "bytes",
+        "Last-Modified": http_date(last_modified),
+        "ETag": etag,
+    }
+    status = 206 if byte_range else 200
+    if byte_range:
+        headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+    if request.method == "HEAD":
+        return HttpResponse(status=status, headers=headers)
+    handle = storage.open(path, "rb")
+    if start:
+        handle.seek(start)
+    return StreamingHttpResponse(_stream(handle, length), status=status, headers=headers)

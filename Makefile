@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 MANAGE := $(BIN)/python testproject/manage.py
 
-.PHONY: help install test lint pytest demo docs clean
+.PHONY: help install test-deps test lint pytest demo docs clean
 
 help:
 	@echo "make demo   run the demo project on http://127.0.0.1:8000/admin/"
@@ -21,11 +21,14 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 install: $(STAMP)
 
+test-deps: install
+	bash scripts/test-deps.sh
+
 lint: install
 	$(BIN)/ruff check genro_storage_django tests testproject
 	$(BIN)/ruff format --check genro_storage_django tests testproject
 
-pytest: install
+pytest: install test-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: lint pytest

@@ -64,11 +64,15 @@ def storage(mount_config: dict[str, Any]) -> Iterator[MountStorage]:
 
 @pytest.fixture
 def make_storage(mount_config: dict[str, Any]):
-    """Build a storage of the same kind with extra options: ``make_storage(permissions=...)``."""
+    """Build a storage of the same kind with extra options: ``make_storage(permissions=...)``.
+
+    The new mount is called "variant"; "under_test" stays defined beside it.
+    """
     stack: list[Any] = []
 
     def factory(**options: Any) -> MountStorage:
-        context = override_settings(STORAGE_MOUNTS={"variant": {**mount_config, **options}})
+        mounts = {"under_test": mount_config, "variant": {**mount_config, **options}}
+        context = override_settings(STORAGE_MOUNTS=mounts)
         context.enable()
         stack.append(context)
         return get_storage("variant")

@@ -175,11 +175,11 @@ class Backend:
         """Return the aware (UTC) modification time of ``path``."""
         modified = self.modified_from_info(self.info(path))
         if modified is None:
-            return _as_utc(self.fs.modified(path))
+            return as_utc(self.fs.modified(path))
         return modified
 
     def created_time(self, path: str) -> datetime.datetime:
-        return _as_utc(self.fs.created(path))
+        return as_utc(self.fs.created(path))
 
     def accessed_time(self, path: str) -> datetime.datetime:
         raise NotImplementedError("This backend does not record access times.")
@@ -203,12 +203,12 @@ class Backend:
         raise NotImplementedError("This backend doesn't support absolute paths.")
 
 
-def _as_utc(value: datetime.datetime) -> datetime.datetime:
+def as_utc(value: datetime.datetime | float | str) -> datetime.datetime:
+    """Return ``value`` (a datetime, a POSIX timestamp or an ISO 8601 string) aware in UTC."""
+    if isinstance(value, (int, float)):
+        return datetime.datetime.fromtimestamp(value, tz=datetime.timezone.utc)
+    if isinstance(value, str):
+        value = datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
     if value.tzinfo is None:
         return value.replace(tzinfo=datetime.timezone.utc)
     return value.astimezone(datetime.timezone.utc)
-
-
-def timestamp_to_utc(timestamp: float) -> datetime.datetime:
-    """Return an aware UTC datetime for a POSIX ``timestamp``."""
-    return datetime.datetime.fromtimestamp(timestamp, tz=datetime.timezone.utc)

@@ -13,7 +13,7 @@ from typing import IO, Any
 from django.conf import settings
 from fsspec.implementations.local import LocalFileSystem
 
-from genro_storage_django.backends.base import Backend, Entry, Option, timestamp_to_utc
+from genro_storage_django.backends.base import Backend, Entry, Option, as_utc
 from genro_storage_django.conf import Problem
 
 
@@ -108,17 +108,17 @@ class LocalBackend(Backend):
                     name=item.name,
                     is_dir=is_dir,
                     size=None if stat is None else stat.st_size,
-                    modified=None if stat is None else timestamp_to_utc(stat.st_mtime),
+                    modified=None if stat is None else as_utc(stat.st_mtime),
                 )
 
     def modified_time(self, path: str) -> datetime.datetime:
-        return timestamp_to_utc(os.path.getmtime(path))
+        return as_utc(os.path.getmtime(path))
 
     def created_time(self, path: str) -> datetime.datetime:
-        return timestamp_to_utc(os.path.getctime(path))
+        return as_utc(os.path.getctime(path))
 
     def accessed_time(self, path: str) -> datetime.datetime:
-        return timestamp_to_utc(os.path.getatime(path))
+        return as_utc(os.path.getatime(path))
 
     def makedirs(self, path: str) -> None:
         self._makedirs(path)

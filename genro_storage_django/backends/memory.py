@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import io
 import threading
 from collections.abc import Iterable
@@ -10,7 +11,7 @@ from typing import IO, Any
 
 from fsspec.implementations.memory import MemoryFileSystem
 
-from genro_storage_django.backends.base import Backend
+from genro_storage_django.backends.base import Backend, as_utc
 
 
 class MemoryBackend(Backend):
@@ -28,6 +29,11 @@ class MemoryBackend(Backend):
     @cached_property
     def root(self) -> str:
         return "/files"
+
+    def modified_from_info(self, info: dict[str, Any]) -> datetime.datetime | None:
+        # Every write stores a new object, so its creation time is the modification time.
+        created = info.get("created")
+        return None if created is None else as_utc(created)
 
     def open(self, path: str, mode: str) -> IO[Any]:
         if "r" in mode and "+" not in mode:

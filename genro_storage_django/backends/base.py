@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import importlib.util
 from collections.abc import Iterable, Iterator
@@ -127,10 +128,8 @@ class Backend:
 
     def delete(self, path: str) -> None:
         """Delete the file at ``path``; a missing file is not an error."""
-        try:
+        with contextlib.suppress(FileNotFoundError):
             self.fs.rm_file(path)
-        except FileNotFoundError:
-            pass
 
     def exists(self, path: str) -> bool:
         return self.fs.exists(path)

@@ -11,6 +11,7 @@ Django's system checks, and using an invalid mount raises ``InvalidMount``.
 
 from __future__ import annotations
 
+import builtins
 import difflib
 import os
 import re
@@ -69,7 +70,7 @@ class Mount:
         return f"<Mount {self.name!r} type={self.type!r} permissions={self.permissions!r}>"
 
     @property
-    def backend_class(self) -> type[Backend]:
+    def backend_class(self) -> builtins.type[Backend]:  # ``type`` is a field here
         return backend_class(self.type)
 
     @property

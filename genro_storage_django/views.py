@@ -8,9 +8,15 @@ from collections.abc import Iterator
 from typing import IO, Any
 
 from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
-from django.utils.cache import get_conditional_response, quote_etag
-from django.utils.http import http_date
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBase,
+    StreamingHttpResponse,
+)
+from django.utils.cache import get_conditional_response
+from django.utils.http import http_date, quote_etag
 from django.views.decorators.http import require_safe
 
 from genro_storage_django.storage import MountStorage, get_storage
@@ -79,7 +85,7 @@ def _stream(handle: IO[bytes], length: int) -> Iterator[bytes]:
 
 
 @require_safe
-def serve(request: HttpRequest, mount: str, path: str) -> HttpResponse:
+def serve(request: HttpRequest, mount: str, path: str) -> HttpResponseBase:
     """Stream ``path`` of ``mount`` with conditional and single-range support."""
     storage = _served_storage(mount)
     try:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.utils.module_loading import import_string
+
+if TYPE_CHECKING:
+    from genro_storage_django.backends.base import Backend
 
 # Mount type -> adapter class. Like fsspec's ``known_implementations``, the
 # adapters are imported only when a mount of that type is used or checked.
@@ -16,6 +21,6 @@ BACKENDS: dict[str, str] = {
 }
 
 
-def backend_class(mount_type: str) -> type:
+def backend_class(mount_type: str) -> type[Backend]:
     """Return the adapter class for ``mount_type``; ``KeyError`` if the type is unknown."""
     return import_string(BACKENDS[mount_type])

@@ -5,3 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # --- sections are added below (Azurite from npm, Chromium from Debian) ---
+
+# Azurite, the Azure Blob Storage emulator, for the azure backend tests.
+# 3.35.0 is the last release that runs on Node 20.
+AZURITE_VERSION=3.35.0
+if ! grep -qs "\"version\": \"$AZURITE_VERSION\"" .servers/node_modules/azurite/package.json; then
+    mkdir -p .servers
+    npm install --prefix .servers --no-audit --no-fund --silent "azurite@$AZURITE_VERSION"
+fi

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.encoding import filepath_to_uri
 
 from genro_storage_django.backends.base import Backend, Entry
-from genro_storage_django.conf import Mount, get_mount
+from genro_storage_django.conf import Mount, get_config, get_mount
 from genro_storage_django.exceptions import MountPermissionError
 from genro_storage_django.names import clean_name
 
@@ -74,8 +74,12 @@ class MountStorage(Storage):
 
     @cached_property
     def backend(self) -> Backend:
-        """The adapter driving the mount's fsspec filesystem (created lazily)."""
-        return self.mount.backend_class(self.mount)
+        """The adapter driving the mount's fsspec filesystem (created lazily).
+
+        Raise ``MissingExtra``, naming the pip command, if the mount type needs
+        an optional dependency that is not installed.
+        """
+        return backend_for(self.mount)
 
     @property
     def file_overwrite(self) -> bool:
@@ -220,6 +224,24 @@ _instances: dict[str, MountStorage] = {}
 _lock = threading.Lock()
 
 
+_backends: dict[str, Backend] = {}
+
+
+def backend_for(mount: Mount) -> Backend:
+    """Return the one adapter (and so one filesystem) of ``mount`` in this process.
+
+    Every ``MountStorage`` of a mount shares it: a memory mount stays one
+    namespace however many storages point at it, and cloud clients are reused.
+    """
+    with _lock:
+        backend = _backends.get(mount.name)
+        if backend is None or backend.mount is not mount:
+            backend_class = mount.backend_class
+            backend_class.require_extra()
+            backend = _backends[mount.name] = backend_class(mount)
+        return backend
+
+
 def storage_class(mount: str) -> type[MountStorage]:
     """Return the ``MountStorage`` subclass bound to ``mount`` (one class per mount)."""
     with _lock:
@@ -253,6 +275,9 @@ def get_storage(mount: str) -> MountStorage:
     with _lock:
         storage = _instances.get(mount)
     if storage is None:
+        if mount not in get_config().mounts:
+            # Not cached: unknown names must not pile up (it raises on first use).
+            return MountStorage(mount=mount)
         storage = storage_class(mount)()
         with _lock:
             storage = _instances.setdefault(mount, storage)
@@ -264,3 +289,4 @@ def reset_storages(*, setting: str, **kwargs: Any) -> None:
     if setting == "STORAGE_MOUNTS":
         with _lock:
             _instances.clear()
+            _backends.clear()

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from typing import IO, Any
 
-from django.core.exceptions import ImproperlyConfigured, SuspiciousFileOperation
+from django.core.exceptions import SuspiciousFileOperation
 from django.http import (
     Http404,
     HttpRequest,
@@ -19,6 +19,7 @@ from django.utils.cache import get_conditional_response
 from django.utils.http import http_date, quote_etag
 from django.views.decorators.http import require_safe
 
+from genro_storage_django.conf import mount_names
 from genro_storage_django.storage import MountStorage, get_storage
 
 _RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -33,10 +34,9 @@ _ENCODING_TYPES = {
 
 
 def _served_storage(mount: str) -> MountStorage:
-    try:
-        storage = get_storage(mount)
-    except ImproperlyConfigured:
-        raise Http404("No such mount.") from None
+    if mount not in mount_names():
+        raise Http404("No such mount.")
+    storage = get_storage(mount)
     if not storage.mount.serve:
         raise Http404("This mount is not served.")
     return storage

@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DEMO_STAMP := $(VENV)/.installed-demo
 MANAGE := $(BIN)/python testproject/manage.py
 
 .PHONY: help install test-deps test lint pytest demo docs clean
@@ -21,6 +22,11 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 install: $(STAMP)
 
+# The demo needs only the app itself, not the test and docs tools.
+$(DEMO_STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(DEMO_STAMP)
+
 test-deps: install
 	bash scripts/test-deps.sh
 
@@ -33,7 +39,7 @@ pytest: install test-deps
 
 test: lint pytest
 
-demo: install
+demo: $(DEMO_STAMP)
 	$(MANAGE) migrate --noinput
 	$(MANAGE) demo_superuser
 	$(MANAGE) runserver 127.0.0.1:8000

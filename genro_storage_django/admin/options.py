@@ -1,0 +1,79 @@
+"""``StorageAdmin``: puts the file browser on the admin index and routes its URLs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import update_wrapper
+from typing import Any
+
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern, path, re_path
+
+from genro_storage_django.admin import views
+from genro_storage_django.admin.access import user_can
+from genro_storage_django.exceptions import MountPermissionError
+
+View = Callable[..., HttpResponse]
+
+# A mount name never holds "/"; the path may be empty (the mount's root).
+_ROUTES = {
+    "browse": (r"browse", views.browse),
+    "file": (r"file", views.detail),
+    "download": (r"download", views.download),
+    "upload": (r"upload", views.upload),
+    "mkdir": (r"mkdir", views.mkdir),
+    "rename": (r"rename", views.rename),
+    "delete": (r"delete", views.delete),
+}
+
+
+class StorageAdmin(admin.ModelAdmin):
+    """The admin of the table-less ``StorageMount``: the browser instead of a change list."""
+
+    def get_model_perms(self, request: HttpRequest) -> dict[str, bool]:
+        # Only "view": the index then links the change list and offers no "Add".
+        return {"add": False, "change": False, "delete": False, "view": self._may_browse(request)}
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._may_browse(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._may_browse(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def _may_browse(self, request: HttpRequest) -> bool:
+        return user_can(request.user, "view")
+
+    def _wrap(self, view: View) -> View:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            request.current_app = self.admin_site.name
+            try:
+                return view(self, request, *args, **kwargs)
+            except MountPermissionError:
+                # The mount said no, whatever the view checked first: nothing changed.
+                raise PermissionDenied from None
+
+        return self.admin_site.admin_view(update_wrapper(wrapper, view))
+
+    def get_urls(self) -> list[URLPattern]:
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        urls = [path("", self._wrap(views.mount_list), name=f"{prefix}_changelist")]
+        for name, (segment, view) in _ROUTES.items():
+            urls.append(
+                re_path(
+                    rf"^(?P<mount>[^/]+)/{segment}/(?P<path>.*)$",
+                    self._wrap(view),
+                    name=f"{prefix}_{name}",
+                )
+            )
+        return urls

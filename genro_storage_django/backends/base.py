@@ -122,9 +122,14 @@ class Backend:
         """
         if not overwrite and self.fs.exists(path):
             raise FileExistsError(path)
-        with self.fs.open(path, "wb") as destination:
+        destination = self.fs.open(path, "wb")
+        try:
             for chunk in chunks:
                 destination.write(chunk)
+        except BaseException:
+            _abandon(destination)
+            raise
+        destination.close()
 
     def delete(self, path: str) -> None:
         """Delete the file at ``path``; a missing file is not an error."""
@@ -201,6 +206,40 @@ class Backend:
     def local_path(self, path: str) -> str:
         raise NotImplementedError("This backend doesn't support absolute paths.")
 
+    # Transfers (``genro_storage_django.transfer``)
+
+    def find(self, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Yield ``(name, info)`` for every file below directory ``path``, from one listing.
+
+        ``name`` is relative to ``path``, with ``/`` separators; ``info`` is fsspec's.
+        """
+        base = self.fs._strip_protocol(path).rstrip("/")
+        for found, info in self.fs.find(path, detail=True).items():
+            name = self.fs._strip_protocol(found)
+            if info.get("type", "file") == "file" and name.startswith(f"{base}/"):
+                yield name[len(base) + 1 :], info
+
+    def checksums(self, info: dict[str, Any]) -> dict[str, str]:
+        """Return the hex digests that ``info`` already holds, by ``hashlib`` algorithm name."""
+        return {}
+
+    def same_filesystem(self, other: Backend) -> bool:
+        """Return True if ``other`` reaches the same files with the same credentials."""
+        return other.mount == self.mount
+
+    def copy_within(self, other: Backend, source: str, destination: str) -> bool:
+        """Copy ``source`` of this mount to ``destination`` of ``other`` without the bytes
+        passing through this process; return False if the two cannot do that.
+        """
+        if not self.same_filesystem(other):
+            return False
+        self.fs.cp_file(source, destination)
+        return True
+
+    def set_modified(self, path: str, modified: datetime.datetime) -> bool:
+        """Set the modification time of ``path``; return False if the backend cannot."""
+        return False
+
 
 def as_utc(value: datetime.datetime | float | str) -> datetime.datetime:
     """Return ``value`` (a datetime, a POSIX timestamp or an ISO 8601 string) aware in UTC."""
@@ -211,3 +250,13 @@ def as_utc(value: datetime.datetime | float | str) -> datetime.datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=datetime.timezone.utc)
     return value.astimezone(datetime.timezone.utc)
+
+
+def _abandon(file: Any) -> None:
+    # Closing an fsspec file commits it: an object store would publish the
+    # truncated data. Discard instead (aborts a multipart upload), then mark
+    # it closed so that garbage collection does not commit it either.
+    with contextlib.suppress(Exception):
+        file.discard()
+    with contextlib.suppress(Exception):
+        file.closed = True

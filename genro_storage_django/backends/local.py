@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextlib
 import datetime
 import os
+import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
 from typing import IO, Any
 
@@ -54,15 +55,22 @@ class LocalBackend(Backend):
         return open(path, mode)
 
     def write(self, path: str, chunks: Iterable[bytes], overwrite: bool) -> None:
+        def fill(temporary: str) -> None:
+            with open(temporary, "wb") as destination:
+                for chunk in chunks:
+                    destination.write(chunk)
+
+        self._publish(path, fill, overwrite)
+
+    def _publish(self, path: str, fill: Callable[[str], None], overwrite: bool) -> None:
         directory = os.path.dirname(path)
         self._makedirs(directory)
         # Write to a temporary file beside the target, then publish it under the
         # final name in one step: readers never see a half-written file.
         fd, temporary = tempfile.mkstemp(dir=directory, prefix=".", suffix=".part")
+        os.close(fd)
         try:
-            with os.fdopen(fd, "wb") as destination:
-                for chunk in chunks:
-                    destination.write(chunk)
+            fill(temporary)
             if settings.FILE_UPLOAD_PERMISSIONS is not None:
                 os.chmod(temporary, settings.FILE_UPLOAD_PERMISSIONS)
             else:
@@ -76,6 +84,24 @@ class LocalBackend(Backend):
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temporary)
+
+    def modified_from_info(self, info: dict[str, Any]) -> datetime.datetime | None:
+        return as_utc(info["mtime"]) if "mtime" in info else None
+
+    def same_filesystem(self, other: Backend) -> bool:
+        return isinstance(other, LocalBackend)
+
+    def copy_within(self, other: Backend, source: str, destination: str) -> bool:
+        if not isinstance(other, LocalBackend):
+            return False
+        # copyfile() lets the kernel copy (copy_file_range, sendfile, fcopyfile).
+        other._publish(destination, lambda temporary: shutil.copyfile(source, temporary), True)
+        return True
+
+    def set_modified(self, path: str, modified: datetime.datetime) -> bool:
+        timestamp = modified.timestamp()
+        os.utime(path, (timestamp, timestamp))
+        return True
 
     def delete(self, path: str) -> None:
         try:

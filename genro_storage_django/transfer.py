@@ -1,0 +1,460 @@
+"""Copy files from one mount to another: plan from two listings, then stream in parallel.
+
+``copy("media:photos", "backup:photos")`` lists both sides once, decides from
+the listings which files are already done (``skip``), copies the rest in a
+thread pool and returns a ``TransferResult``. Nothing is printed: callers
+follow the progress through a ``TransferListener``.
+
+Every file moves in ``CHUNK_SIZE`` pieces, or by a server-side (or kernel)
+copy when both mounts reach the same filesystem, so memory stays bounded
+whatever the file size. Destination backends publish a file only once it is
+complete, so a rerun after a crash or Ctrl-C copies what is missing.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import IO, Any
+
+from genro_storage_django.backends.base import Backend
+from genro_storage_django.exceptions import MountPermissionError
+from genro_storage_django.names import clean_name
+from genro_storage_django.storage import get_storage
+
+SKIP_RULES = ("never", "exists", "size", "hash")
+# A rerun must be cheap (decided from the listings, no reads) and safe (an
+# edited source is copied again): see docs/storage_copy.rst.
+DEFAULT_SKIP = "size"
+DEFAULT_WORKERS = 4
+CHUNK_SIZE = 1024 * 1024
+# Some filesystems and servers keep modification times to 1 or 2 seconds.
+MTIME_TOLERANCE = datetime.timedelta(seconds=2)
+
+
+@dataclass(frozen=True)
+class Location:
+    """A ``MOUNT:PATH`` argument: a mount name and a clean path inside it."""
+
+    mount: str
+    path: str
+    # "MOUNT:dir/" names a directory even before it exists.
+    directory: bool = False
+
+    @classmethod
+    def parse(cls, text: str) -> Location:
+        """Return the location written ``MOUNT:PATH``; ``ValueError`` if it is not one."""
+        mount, colon, path = text.partition(":")
+        if not colon or not mount:
+            raise ValueError(f"{text!r} is not MOUNT:PATH (for example media:photos/2024).")
+        return cls(mount, clean_name(path), path.endswith("/") or not clean_name(path))
+
+    def __str__(self) -> str:
+        return f"{self.mount}:{self.path}"
+
+    def join(self, name: str) -> str:
+        return clean_name(f"{self.path}/{name}" if self.path else name)
+
+
+@dataclass(frozen=True)
+class FileStat:
+    """What a listing says about one file."""
+
+    size: int
+    modified: datetime.datetime | None = None
+    checksums: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_info(cls, backend: Backend, info: dict[str, Any]) -> FileStat:
+        return cls(
+            int(info.get("size") or 0), backend.modified_from_info(info), backend.checksums(info)
+        )
+
+
+@dataclass(frozen=True)
+class FileOutcome:
+    """What happened to one file: ``action`` is copy, skip, delete or fail.
+
+    In a dry run, copy and delete say what a real run would do.
+    """
+
+    name: str
+    action: str
+    size: int = 0
+    reason: str = ""
+
+
+@dataclass
+class TransferResult:
+    """The outcome of a transfer, file by file, with totals."""
+
+    source: str
+    destination: str
+    dry_run: bool = False
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    elapsed: float = 0.0
+    interrupted: bool = False
+
+    def by_action(self, action: str) -> list[FileOutcome]:
+        return [outcome for outcome in self.outcomes if outcome.action == action]
+
+    @property
+    def failed(self) -> list[FileOutcome]:
+        return self.by_action("fail")
+
+    @property
+    def ok(self) -> bool:
+        return not self.interrupted and not self.failed
+
+    @property
+    def bytes_copied(self) -> int:
+        return sum(outcome.size for outcome in self.by_action("copy"))
+
+    @property
+    def throughput(self) -> float:
+        """Bytes copied per second."""
+        return self.bytes_copied / self.elapsed if self.elapsed else 0.0
+
+    def summary(self) -> dict[str, Any]:
+        """Return the totals as JSON-ready data."""
+        counts = {action: len(self.by_action(action)) for action in ("copy", "skip", "delete")}
+        return {
+            "source": self.source,
+            "destination": self.destination,
+            "dry_run": self.dry_run,
+            "interrupted": self.interrupted,
+            "copied": counts["copy"],
+            "skipped": counts["skip"],
+            "deleted": counts["delete"],
+            "failed": len(self.failed),
+            "bytes": self.bytes_copied,
+            "elapsed": round(self.elapsed, 3),
+            "throughput": round(self.throughput),
+            "failures": [{"name": f.name, "reason": f.reason} for f in self.failed],
+        }
+
+
+class TransferListener:
+    """Follow a transfer: ``transferred`` is called from the worker threads, the rest
+    from the caller's thread.
+    """
+
+    def planned(self, files: int, size: int) -> None:
+        """Receive the number of files and bytes left to process once the listings are compared."""
+
+    def transferred(self, size: int) -> None:
+        """Receive the size of one more chunk processed."""
+
+    def done(self, outcome: FileOutcome) -> None:
+        """Receive the outcome of one file."""
+
+
+class _Cancelled(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class _Item:
+    name: str  # relative to the source location: what users see
+    source: str  # fsspec paths
+    target: str
+    stat: FileStat
+    target_stat: FileStat | None
+
+
+class Transfer:
+    """One copy from ``source`` to ``destination``; see ``copy()`` for the parameters."""
+
+    def __init__(
+        self,
+        source: Location,
+        destination: Location,
+        *,
+        skip: str = DEFAULT_SKIP,
+        dry_run: bool = False,
+        delete: bool = False,
+        include: Sequence[str] = (),
+        exclude: Sequence[str] = (),
+        workers: int = DEFAULT_WORKERS,
+        server_side: bool = True,
+        listener: TransferListener | None = None,
+    ) -> None:
+        if skip not in SKIP_RULES:
+            raise ValueError(f"skip must be one of {', '.join(SKIP_RULES)}, not {skip!r}.")
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, not {workers}.")
+        self.source, self.destination = source, destination
+        self.skip, self.dry_run, self.delete = skip, dry_run, delete
+        self.include, self.exclude = tuple(include), tuple(exclude)
+        self.workers, self.server_side = workers, server_side
+        self.listener = listener or TransferListener()
+        self._stop = threading.Event()
+        source_storage, target_storage = get_storage(source.mount), get_storage(destination.mount)
+        self.source_mount, self.target_mount = source_storage.mount, target_storage.mount
+        self.source_backend, self.target_backend = source_storage.backend, target_storage.backend
+
+    # Refusals, before anything moves
+
+    def check(self) -> None:
+        """Raise if the transfer must not start: permissions, overlap, missing source."""
+        target = self.target_mount
+        path = self.destination.path
+        if not target.can_write:
+            raise MountPermissionError(target.name, "write", path, target.permissions)
+        if self.delete and not target.can_delete:
+            raise MountPermissionError(target.name, "delete", path, target.permissions)
+        if self._overlap():
+            raise ValueError(f"{self.source} and {self.destination} overlap: one is in the other.")
+        if not self._source_is_dir() and not self.source_backend.exists(self._source_path()):
+            raise FileNotFoundError(f"{self.source} does not exist.")
+        if self.delete and not self._source_is_dir():
+            raise ValueError(f"--delete needs a directory source; {self.source} is a file.")
+
+    def _overlap(self) -> bool:
+        if not self.source_backend.same_filesystem(self.target_backend):
+            return False
+        source = self._source_path().replace("\\", "/").rstrip("/") + "/"
+        target = self.target_backend.full_path(self.destination.path)
+        target = target.replace("\\", "/").rstrip("/") + "/"
+        return target.startswith(source) or source.startswith(target)
+
+    def _source_path(self) -> str:
+        return self.source_backend.full_path(self.source.path)
+
+    def _source_is_dir(self) -> bool:
+        return self.source_backend.isdir(self._source_path())
+
+    # Planning, from one listing of each side
+
+    def _selected(self, name: str) -> bool:
+        if self.include and not any(fnmatchcase(name, pattern) for pattern in self.include):
+            return False
+        return not any(fnmatchcase(name, pattern) for pattern in self.exclude)
+
+    def _listing(self, backend: Backend, path: str) -> dict[str, FileStat]:
+        return {name: FileStat.from_info(backend, info) for name, info in backend.find(path)}
+
+    def plan(self) -> tuple[list[_Item], list[str]]:
+        """Return the files to consider and the destination names to delete."""
+        if not self._source_is_dir():
+            return self._plan_file(), []
+        sources = self._listing(self.source_backend, self._source_path())
+        target_root = self.target_backend.full_path(self.destination.path)
+        targets = self._listing(self.target_backend, target_root)
+        items = [
+            _Item(
+                name,
+                self.source_backend.full_path(self.source.join(name)),
+                self.target_backend.full_path(self.destination.join(name)),
+                stat,
+                targets.get(name),
+            )
+            for name, stat in sorted(sources.items())
+            if self._selected(name)
+        ]
+        extra = [name for name in sorted(targets) if name not in sources and self._selected(name)]
+        return items, (extra if self.delete else [])
+
+    def _plan_file(self) -> list[_Item]:
+        name = self.source.path.rsplit("/", 1)[-1]
+        if not self._selected(name):
+            return []
+        destination = self.destination
+        into = destination.directory or self.target_backend.isdir(
+            self.target_backend.full_path(destination.path)
+        )
+        target = self.target_backend.full_path(destination.join(name) if into else destination.path)
+        source = self._source_path()
+        target_stat = None
+        if self.target_backend.exists(target):
+            target_stat = FileStat.from_info(self.target_backend, self.target_backend.info(target))
+        return [_Item(name, source, target, self._stat(source), target_stat)]
+
+    def _stat(self, path: str) -> FileStat:
+        return FileStat.from_info(self.source_backend, self.source_backend.info(path))
+
+    def verdict(self, item: _Item) -> tuple[str, str]:
+        """Return ``(action, reason)`` from the listings: copy, skip, or hash to decide later."""
+        target = item.target_stat
+        if self.skip == "never":
+            return "copy", "always copy"
+        if target is None:
+            return "copy", "new"
+        if self.skip == "exists":
+            return "skip", "exists"
+        if target.size != item.stat.size:
+            return "copy", "size differs"
+        if self.skip == "hash":
+            return "hash", ""  # decided by a worker: reading may be needed
+        modified = item.stat.modified
+        if modified and target.modified and target.modified < modified - MTIME_TOLERANCE:
+            return "copy", "source is newer"
+        return "skip", "same size"
+
+    # Running
+
+    def run(self) -> TransferResult:
+        """Check, plan, copy, then delete; Ctrl-C stops cleanly with the result so far."""
+        result = TransferResult(str(self.source), str(self.destination), self.dry_run)
+        started = time.monotonic()
+        try:
+            self.check()
+            items, extra = self.plan()
+            verdicts = [(item, *self.verdict(item)) for item in items]
+            work = [(item, reason) for item, action, reason in verdicts if action != "skip"]
+            self.listener.planned(len(work) + len(extra), sum(i.stat.size for i, _ in work))
+            for item, action, reason in verdicts:
+                if action == "skip":
+                    self._record(result, FileOutcome(item.name, "skip", item.stat.size, reason))
+            self._copy_all(work, result)
+            if not result.interrupted:
+                self._delete_all(extra, result)
+        except KeyboardInterrupt:
+            result.interrupted = True
+        result.elapsed = time.monotonic() - started
+        return result
+
+    def _record(self, result: TransferResult, outcome: FileOutcome | None) -> None:
+        if outcome is not None:
+            result.outcomes.append(outcome)
+            self.listener.done(outcome)
+
+    def _copy_all(self, work: list[tuple[_Item, str]], result: TransferResult) -> None:
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="storage-copy") as pool:
+            futures = {pool.submit(self._process, item, reason): item for item, reason in work}
+            pending = set(futures)
+            try:
+                for future in as_completed(futures):
+                    pending.discard(future)
+                    self._record(result, _outcome(future, futures[future]))
+            except KeyboardInterrupt:
+                # Running copies stop at their next chunk; queued ones never start.
+                self._stop.set()
+                pool.shutdown(wait=True, cancel_futures=True)
+                result.interrupted = True
+                for future in pending:
+                    if not future.cancelled():
+                        self._record(result, _outcome(future, futures[future]))
+
+    def _process(self, item: _Item, reason: str) -> FileOutcome:
+        if self._stop.is_set():
+            raise _Cancelled
+        if not reason:
+            if self._same_content(item):
+                self.listener.transferred(item.stat.size)
+                return FileOutcome(item.name, "skip", item.stat.size, "same checksum")
+            reason = "checksum differs"
+        if not self.dry_run:
+            self._copy(item)
+        return FileOutcome(item.name, "copy", item.stat.size, reason)
+
+    def _copy(self, item: _Item) -> None:
+        source, target = self.source_backend, self.target_backend
+        if self.server_side and source.copy_within(target, item.source, item.target):
+            self.listener.transferred(item.stat.size)
+        else:
+            with source.open(item.source, "rb") as file:
+                target.write(item.target, self._chunks(file), overwrite=True)
+        if item.stat.modified is not None:
+            target.set_modified(item.target, item.stat.modified)
+
+    def _chunks(self, file: IO[bytes]) -> Iterator[bytes]:
+        while chunk := file.read(CHUNK_SIZE):
+            if self._stop.is_set():
+                # Raised into the backend's write, which then drops the partial file.
+                raise _Cancelled
+            yield chunk
+            self.listener.transferred(len(chunk))
+
+    def _same_content(self, item: _Item) -> bool:
+        assert item.target_stat is not None
+        known, other = item.stat.checksums, item.target_stat.checksums
+        common = sorted(set(known) & set(other))
+        if common:
+            return known[common[0]] == other[common[0]]
+        # Hash both sides with an algorithm one side already knows, to read only the other.
+        usable = [name for name in (*known, *other) if name in hashlib.algorithms_available]
+        algorithm = usable[0] if usable else "sha256"
+        return _digest(self.source_backend, item.source, known, algorithm) == _digest(
+            self.target_backend, item.target, other, algorithm
+        )
+
+    def _delete_all(self, names: list[str], result: TransferResult) -> None:
+        for name in names:
+            if self._stop.is_set():
+                return
+            path = self.target_backend.full_path(self.destination.join(name))
+            try:
+                if not self.dry_run:
+                    self.target_backend.delete(path)
+            except Exception as error:
+                self._record(result, FileOutcome(name, "fail", 0, _reason(error)))
+            else:
+                self._record(result, FileOutcome(name, "delete", 0, "not in source"))
+
+
+def _outcome(future: Future[FileOutcome], item: _Item) -> FileOutcome | None:
+    try:
+        return future.result()
+    except _Cancelled:
+        return None
+    except Exception as error:
+        return FileOutcome(item.name, "fail", item.stat.size, _reason(error))
+
+
+def _reason(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"
+
+
+def _digest(backend: Backend, path: str, known: Mapping[str, str], algorithm: str) -> str:
+    if algorithm in known:
+        return known[algorithm]
+    digest = hashlib.new(algorithm)
+    with backend.open(path, "rb") as file:
+        while chunk := file.read(CHUNK_SIZE):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def copy(
+    source: str,
+    destination: str,
+    **options: Any,
+) -> TransferResult:
+    """Copy ``source`` to ``destination``, both ``MOUNT:PATH``, and return the result.
+
+    A directory is copied recursively; a file is copied to ``destination``, or
+    into it when it is a directory (or ends with ``/``).
+
+    Parameters
+    ----------
+    skip: "never", "exists", "size" (default) or "hash"
+        What makes a file already done at the destination: nothing; being
+        there; the same size and a destination not older than the source;
+        the same checksum (the backends' own when they agree, else streamed).
+    dry_run: bool
+        Decide and report, but change nothing.
+    delete: bool
+        Delete destination files that the source lacks (only under
+        ``destination``; files excluded by the filters are kept).
+    include, exclude: sequences of glob patterns
+        Matched against the path relative to ``source``; ``*`` crosses ``/``.
+    workers: int
+        Files copied in parallel.
+    server_side: bool
+        Let the backends copy without the bytes passing through this process
+        when both mounts reach the same filesystem.
+    listener: TransferListener
+        Receives the progress.
+
+    Raise ``MountNotFound``, ``MountPermissionError``, ``FileNotFoundError`` or
+    ``ValueError`` before anything is copied if the transfer cannot start;
+    failures of single files are in the result instead.
+    """
+    return Transfer(Location.parse(source), Location.parse(destination), **options).run()

@@ -10,7 +10,8 @@ MANAGE := $(BIN)/python testproject/manage.py
 
 help:
 	@echo "make demo   run the demo project on http://127.0.0.1:8000/admin/"
-	@echo "make test   install everything needed, then run ruff and the test suite"
+	@echo "make test   install everything needed, then run ruff, mypy, the docs build and the tests"
+	@echo "make docs   build the documentation into docs/_build/html"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,11 +34,15 @@ test-deps: install
 lint: install
 	$(BIN)/ruff check genro_storage_django tests testproject
 	$(BIN)/ruff format --check genro_storage_django tests testproject
+	$(BIN)/mypy genro_storage_django
+
+docs: install
+	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
 
 pytest: install test-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test: lint pytest
+test: lint docs pytest
 
 demo: $(DEMO_STAMP)
 	$(MANAGE) migrate --noinput
@@ -45,4 +50,4 @@ demo: $(DEMO_STAMP)
 	$(MANAGE) runserver 127.0.0.1:8000
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info testproject/var .pytest_cache
+	rm -rf $(VENV) build dist *.egg-info testproject/var .pytest_cache docs/_build

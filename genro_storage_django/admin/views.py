@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import logging
 import posixpath
+from collections.abc import Callable
+from functools import wraps
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
@@ -16,6 +18,7 @@ from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
+    HttpResponseNotAllowed,
     HttpResponseRedirect,
     JsonResponse,
 )
@@ -23,7 +26,6 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_POST
 
 from genro_storage_django.admin import listing, preview
 from genro_storage_django.admin.access import (
@@ -47,6 +49,18 @@ logger = logging.getLogger(__name__)
 
 URL_PREFIX = "admin:genro_storage_django_storagemount"
 TEMPLATE_DIR = "genro_storage_django/admin"
+
+
+def post_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Answer 405 to anything but POST (``require_POST`` for views taking the admin first)."""
+
+    @wraps(view)
+    def wrapper(model_admin: StorageAdmin, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        return view(model_admin, request, *args, **kwargs)
+
+    return wrapper
 
 
 def url_for(view: str, mount: str, path: str = "") -> str:
@@ -214,7 +228,7 @@ def download(
     return response
 
 
-@require_POST
+@post_only
 def upload(model_admin: StorageAdmin, request: HttpRequest, mount: str, path: str) -> HttpResponse:
     """Save the posted files into directory ``path``; existing names get a new one."""
     storage = mount_storage(mount)
@@ -241,7 +255,7 @@ def upload(model_admin: StorageAdmin, request: HttpRequest, mount: str, path: st
     return _done(request, url_for("browse", mount, directory))
 
 
-@require_POST
+@post_only
 def mkdir(model_admin: StorageAdmin, request: HttpRequest, mount: str, path: str) -> HttpResponse:
     """Create a folder inside directory ``path``."""
     storage = mount_storage(mount)
@@ -282,6 +296,9 @@ def _move(storage: MountStorage, form: RenameForm, name: str, is_dir: bool) -> s
         form.add_error("new_name", _("A folder cannot be moved inside itself."))
         return None
     try:
+        if listing.parent(new_name):
+            # Some filesystems (local) cannot move into a folder that is not there yet.
+            storage.makedirs(listing.parent(new_name))
         return storage.move(name, new_name)
     except FileExistsError:
         form.add_error("new_name", _("“%(name)s” already exists.") % {"name": new_name})

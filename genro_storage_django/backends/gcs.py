@@ -2,20 +2,85 @@
 
 from __future__ import annotations
 
-from genro_storage_django.backends.base import Backend, Option
+import datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from fsspec.asyn import sync
+
+from genro_storage_django.backends.base import Option, as_utc
+from genro_storage_django.backends.objectstore import (
+    OBJECT_STORE_OPTIONS,
+    ObjectStoreBackend,
+    content_type,
+)
+
+if TYPE_CHECKING:
+    from gcsfs import GCSFileSystem
+
+PUBLIC_ENDPOINT = "https://storage.googleapis.com"
 
 
-class GCSBackend(Backend):
+class GCSBackend(ObjectStoreBackend):
     type_name = "gcs"
     extra = "gcs"
     requires = ("gcsfs",)
     options = {
         "bucket": Option((str,), required=True),
-        "prefix": Option((str,), default=""),
         "token": Option((str,), secret=True),
         "project": Option((str,)),
         "endpoint_url": Option((str,)),
-        "url_expiry": Option((int,), default=3600),
-        "querystring_auth": Option((bool,), default=True),
-        "custom_domain": Option((str,)),
+        **OBJECT_STORE_OPTIONS,
     }
+
+    def create_filesystem(self) -> GCSFileSystem:
+        from gcsfs import GCSFileSystem
+
+        options = self.mount.options
+        return GCSFileSystem(
+            token=options["token"],
+            project=options["project"],
+            endpoint_url=options["endpoint_url"],
+            # Another process may change the bucket at any time: never answer
+            # from a listing made earlier.
+            use_listings_cache=False,
+            skip_instance_cache=True,
+        )
+
+    def first_key(self, prefix: str) -> str | None:
+        response = sync(
+            self.fs.loop,
+            self.fs._call,
+            "GET",
+            "b/{}/o",
+            self.bucket,
+            json_out=True,
+            prefix=prefix,
+            maxResults=1,
+        )
+        items = response.get("items") or [{}]
+        return items[0].get("name")
+
+    def info(self, path: str) -> dict[str, Any]:
+        # One object GET; gcsfs would list the prefix at the same time.
+        return sync(self.fs.loop, self.fs._get_object, path)
+
+    def modified_from_info(self, info: dict[str, Any]) -> datetime.datetime | None:
+        modified = info.get("mtime")
+        return as_utc(modified) if isinstance(modified, datetime.datetime) else None
+
+    def write_options(self, path: str) -> dict[str, Any]:
+        return {"content_type": content_type(path)}
+
+    def can_sign(self) -> bool:
+        from google.auth.credentials import Signing
+
+        return isinstance(self.fs.credentials.credentials, Signing)
+
+    def signed_url(self, path: str, expiry: int) -> str:
+        # The service account key signs locally: no request is made.
+        return self.fs.sign(path, expiration=expiry, version="v4")
+
+    def public_url(self, key: str) -> str:
+        endpoint = (self.mount.options["endpoint_url"] or PUBLIC_ENDPOINT).rstrip("/")
+        return f"{endpoint}/{self.bucket}/{quote(key)}"

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
-from genro_storage_django.backends.base import Backend, Option
+import datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from genro_storage_django.backends.base import Option, as_utc
+from genro_storage_django.backends.objectstore import (
+    OBJECT_STORE_OPTIONS,
+    ObjectStoreBackend,
+    content_type,
+)
+
+if TYPE_CHECKING:
+    from s3fs import S3FileSystem
 
 
-class S3Backend(Backend):
+class S3Backend(ObjectStoreBackend):
     type_name = "s3"
     extra = "s3"
     requires = ("s3fs",)
     options = {
         "bucket": Option((str,), required=True),
-        "prefix": Option((str,), default=""),
         "region": Option((str,)),
         "anon": Option((bool,), default=False),
         "endpoint_url": Option((str,)),
@@ -19,7 +30,65 @@ class S3Backend(Backend):
         "secret": Option((str,), secret=True),
         "token": Option((str,), secret=True),
         "s3_options": Option((dict,), default=None, secret=True),
-        "url_expiry": Option((int,), default=3600),
-        "querystring_auth": Option((bool,), default=True),
-        "custom_domain": Option((str,)),
+        **OBJECT_STORE_OPTIONS,
     }
+
+    def create_filesystem(self) -> S3FileSystem:
+        from s3fs import S3FileSystem
+
+        options = self.mount.options
+        settings: dict[str, Any] = {
+            "anon": options["anon"],
+            "key": options["key"],
+            "secret": options["secret"],
+            "token": options["token"],
+            "endpoint_url": options["endpoint_url"],
+            "client_kwargs": {"region_name": options["region"]} if options["region"] else {},
+            # Signature V4 works in every region; some accept nothing else.
+            "config_kwargs": {"signature_version": "s3v4"},
+            # Another process may change the bucket at any time: never answer
+            # from a listing made earlier.
+            "use_listings_cache": False,
+        }
+        settings.update(options["s3_options"] or {})
+        return S3FileSystem(**settings, skip_instance_cache=True)
+
+    def first_key(self, prefix: str) -> str | None:
+        response = self.fs.call_s3("list_objects_v2", Bucket=self.bucket, Prefix=prefix, MaxKeys=1)
+        contents = response.get("Contents") or [{}]
+        return contents[0].get("Key")
+
+    def info(self, path: str) -> dict[str, Any]:
+        # One HEAD request; s3fs would list the prefix too when the key is missing.
+        try:
+            response = self.fs.call_s3("head_object", Bucket=self.bucket, Key=self.key(path))
+        except FileNotFoundError:
+            raise FileNotFoundError(path) from None
+        return {
+            "name": path,
+            "type": "file",
+            "size": response["ContentLength"],
+            "LastModified": response["LastModified"],
+            "ContentType": response.get("ContentType"),
+        }
+
+    def modified_from_info(self, info: dict[str, Any]) -> datetime.datetime | None:
+        modified = info.get("LastModified")
+        return as_utc(modified) if isinstance(modified, datetime.datetime) else None
+
+    def write_options(self, path: str) -> dict[str, Any]:
+        return {"ContentType": content_type(path)}
+
+    def can_sign(self) -> bool:
+        return not self.mount.options["anon"]
+
+    def signed_url(self, path: str, expiry: int) -> str:
+        # botocore signs locally: no request is made.
+        return self.fs.url(path, expires=expiry)
+
+    def public_url(self, key: str) -> str:
+        options = self.mount.options
+        if options["endpoint_url"]:
+            return f"{options['endpoint_url'].rstrip('/')}/{self.bucket}/{quote(key)}"
+        region = f".{options['region']}" if options["region"] else ""
+        return f"https://{self.bucket}.s3{region}.amazonaws.com/{quote(key)}"

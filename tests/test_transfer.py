@@ -1,0 +1,509 @@
+"""The transfer engine on real local directories and memory mounts."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import time
+import tracemalloc
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.exceptions import SuspiciousFileOperation
+from django.core.files.base import ContentFile
+from django.test import override_settings
+
+from genro_storage_django import get_storage, transfer
+from genro_storage_django.exceptions import MountNotFound, MountPermissionError
+from genro_storage_django.transfer import FileOutcome, TransferListener
+
+MiB = 1024 * 1024
+
+TREE = {
+    "a.txt": b"alpha",
+    "photos/2024/one.jpg": b"j" * 3000,
+    "photos/2024/two.png": b"p" * 10,
+    "photos/thumbs/one.tmp": b"t",
+    "docs/caf\u00e9 menu.pdf": b"%PDF" * 100,
+    "empty.bin": b"",
+}
+
+
+def write_tree(root: Path, files: dict[str, bytes]) -> None:
+    for name, data in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+
+
+def read_tree(root: Path) -> dict[str, bytes]:
+    return {
+        path.relative_to(root).as_posix(): path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
+
+
+def storage_tree(mount: str, path: str = "") -> dict[str, bytes]:
+    storage = get_storage(mount)
+    backend = storage.backend
+    return {
+        name: storage.open(f"{path}/{name}" if path else name).read()
+        for name, _ in backend.find(backend.full_path(path))
+    }
+
+
+def names(result: transfer.TransferResult, action: str) -> list[str]:
+    return sorted(outcome.name for outcome in result.by_action(action))
+
+
+@pytest.fixture
+def dirs(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
+    """Local mounts src and dst, a memory mount mem, and read-only / no-delete variants."""
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    src.mkdir()
+    dst.mkdir()
+    mounts: dict[str, dict[str, Any]] = {
+        "src": {"type": "local", "path": str(src)},
+        "dst": {"type": "local", "path": str(dst)},
+        "mem": {"type": "memory"},
+        "mem2": {"type": "memory"},
+        "ro": {"type": "local", "path": str(dst), "permissions": "readonly"},
+        "nodelete": {"type": "local", "path": str(dst), "permissions": "readwrite"},
+        "alias": {"type": "local", "path": str(src / "photos")},
+    }
+    with override_settings(STORAGE_MOUNTS=mounts):
+        yield src, dst
+
+
+class Recorder(TransferListener):
+    def __init__(self) -> None:
+        self.chunks: list[int] = []
+        self.outcomes: list[FileOutcome] = []
+        self.plan: tuple[int, int] | None = None
+
+    def planned(self, files: int, size: int) -> None:
+        self.plan = (files, size)
+
+    def transferred(self, size: int) -> None:
+        self.chunks.append(size)
+
+    def done(self, outcome: FileOutcome) -> None:
+        self.outcomes.append(outcome)
+
+
+# Copying
+
+
+def test_copies_a_directory_tree_recursively(dirs):
+    src, dst = dirs
+    write_tree(src, TREE)
+    result = transfer.copy("src:", "dst:backup")
+    assert read_tree(dst / "backup") == TREE
+    assert names(result, "copy") == sorted(TREE)
+    assert result.ok and result.failed == []
+    assert result.bytes_copied == sum(len(data) for data in TREE.values())
+    summary = result.summary()
+    assert (summary["copied"], summary["skipped"], summary["failed"]) == (len(TREE), 0, 0)
+
+
+def test_copies_a_subdirectory_keeping_relative_names(dirs):
+    src, dst = dirs
+    write_tree(src, TREE)
+    transfer.copy("src:photos/2024", "dst:")
+    assert read_tree(dst) == {"one.jpg": TREE["photos/2024/one.jpg"], "two.png": b"p" * 10}
+
+
+@pytest.mark.parametrize(
+    ("destination", "expected"),
+    [("dst:", "a.txt"), ("dst:copies/", "copies/a.txt"), ("dst:renamed.txt", "renamed.txt")],
+)
+def test_copies_a_single_file(dirs, destination, expected):
+    src, dst = dirs
+    write_tree(src, TREE)
+    (dst / "existing").mkdir()
+    result = transfer.copy("src:a.txt", destination)
+    assert read_tree(dst) == {expected: b"alpha"}
+    assert names(result, "copy") == ["a.txt"]
+
+
+def test_a_single_file_goes_into_an_existing_directory(dirs):
+    src, dst = dirs
+    write_tree(src, TREE)
+    (dst / "existing").mkdir()
+    transfer.copy("src:a.txt", "dst:existing")
+    assert (dst / "existing" / "a.txt").read_bytes() == b"alpha"
+
+
+@pytest.mark.parametrize("server_side", [True, False])
+def test_keeps_modification_times_on_local_destinations(dirs, server_side):
+    src, dst = dirs
+    write_tree(src, TREE)
+    old = time.time() - 86400 * 30
+    os.utime(src / "a.txt", (old, old))
+    transfer.copy("src:", "dst:", server_side=server_side)
+    assert abs(os.path.getmtime(dst / "a.txt") - old) < 0.01
+
+
+@pytest.mark.parametrize(("source", "destination"), [("src:", "mem:"), ("mem:", "dst:")])
+def test_copies_between_local_and_memory(dirs, source, destination):
+    src, dst = dirs
+    write_tree(src, TREE)
+    if source == "mem:":
+        transfer.copy("src:", "mem:")
+    result = transfer.copy(source, destination)
+    assert result.ok
+    assert storage_tree("mem") == TREE
+    if destination == "dst:":
+        assert read_tree(dst) == TREE
+
+
+def test_copies_between_two_memory_mounts(dirs):
+    src, _ = dirs
+    write_tree(src, TREE)
+    transfer.copy("src:", "mem:in")
+    assert transfer.copy("mem:in", "mem2:out").ok
+    assert storage_tree("mem2", "out") == TREE
+    # Within one memory mount the backend copies without streaming.
+    recorder = Recorder()
+    transfer.copy("mem:in", "mem:again", listener=recorder)
+    assert storage_tree("mem", "again") == TREE
+    assert sorted(recorder.chunks) == sorted(len(data) for data in TREE.values())
+
+
+def test_local_to_local_uses_the_kernel_copy_not_chunks(dirs):
+    src, _ = dirs
+    (src / "big.bin").write_bytes(os.urandom(3 * MiB + 5))
+    server, streamed = Recorder(), Recorder()
+    transfer.copy("src:big.bin", "dst:a.bin", listener=server)
+    transfer.copy("src:big.bin", "dst:b.bin", listener=streamed, server_side=False)
+    assert server.chunks == [3 * MiB + 5]
+    assert streamed.chunks == [MiB, MiB, MiB, 5]
+
+
+def test_overwrites_differing_files_without_alternative_names(dirs):
+    src, dst = dirs
+    write_tree(src, TREE)
+    write_tree(dst, {"a.txt": b"old and longer", "photos/2024/two.png": b"x"})
+    result = transfer.copy("src:", "dst:")
+    assert read_tree(dst) == TREE
+    assert "a.txt" in names(result, "copy")
+
+
+def test_reports_progress_to_the_listener(dirs):
+    src, _ = dirs
+    write_tree(src, TREE)
+    recorder = Recorder()
+    result = transfer.copy("src:", "dst:", listener=recorder, server_side=False)
+    total = sum(len(data) for data in TREE.values())
+    assert recorder.plan == (len(TREE), total)
+    assert sum(recorder.chunks) == total
+    assert recorder.outcomes == result.outcomes
+
+
+# Skip rules
+
+
+def test_rerun_with_default_skip_copies_nothing(dirs):
+    src, _dst = dirs
+    write_tree(src, TREE)
+    transfer.copy("src:", "dst:")
+    again = transfer.copy("src:", "dst:")
+    assert names(again, "skip") == sorted(TREE)
+    assert again.by_action("copy") == []
+    assert {outcome.reason for outcome in again.outcomes} == {"same size"}
+
+
+def test_size_skip_copies_a_changed_size(dirs):
+    src, dst = dirs
+    write_tree(src, TREE)
+    transfer.copy("src:", "dst:")
+    (src / "a.txt").write_bytes(b"alphabet")
+    result = transfer.copy("src:", "dst:")
+    assert names(result, "copy") == ["a.txt"]
+    assert (dst / "a.txt").read_bytes() == b"alphabet"
+
+
+def test_size_skip_copies_a_same_size_source_edited_after_the_copy(dirs):
+    src, dst = dirs
+    write_tree(src, TREE)
+    transfer.copy("src:", "dst:")
+    (src / "a.txt").write_bytes(b"ALPHA")
+    later = time.time() + 60
+    os.utime(src / "a.txt", (later, later))
+    result = transfer.copy("src:", "dst:", skip="size")
+    assert names(result, "copy") == ["a.txt"]
+    assert result.by_action("copy")[0].reason == "source is newer"
+    assert (dst / "a.txt").read_bytes() == b"ALPHA"
+
+
+def test_exists_skip_keeps_any_existing_file(dirs):
+    src, dst = dirs
+    write_tree(src, TREE)
+    write_tree(dst, {"a.txt": b"different"})
+    result = transfer.copy("src:", "dst:", skip="exists")
+    assert names(result, "skip") == ["a.txt"]
+    assert (dst / "a.txt").read_bytes() == b"different"
+    assert len(result.by_action("copy")) == len(TREE) - 1
+
+
+def test_never_skip_copies_everything_again(dirs):
+    src, _ = dirs
+    write_tree(src, TREE)
+    transfer.copy("src:", "dst:")
+    result = transfer.copy("src:", "dst:", skip="never")
+    assert names(result, "copy") == sorted(TREE)
+
+
+@pytest.mark.parametrize("destination", ["dst", "mem"])
+def test_hash_skip_compares_content(dirs, destination):
+    src, _ = dirs
+    write_tree(src, TREE)
+    transfer.copy("src:", f"{destination}:")
+    # Same size, same mtime tolerance window, other bytes: only a hash sees it.
+    (src / "a.txt").write_bytes(b"ALPHA")
+    assert transfer.copy("src:", f"{destination}:").by_action("copy") == []
+    result = transfer.copy("src:", f"{destination}:", skip="hash")
+    assert names(result, "copy") == ["a.txt"]
+    assert result.by_action("copy")[0].reason == "checksum differs"
+    assert {o.reason for o in result.by_action("skip")} == {"same checksum"}
+    assert storage_tree(destination)["a.txt"] == b"ALPHA"
+
+
+def test_rejects_an_unknown_skip_rule_and_no_workers(dirs):
+    with pytest.raises(ValueError, match="skip must be one of"):
+        transfer.copy("src:", "dst:", skip="mtime")
+    with pytest.raises(ValueError, match="workers must be at least 1"):
+        transfer.copy("src:", "dst:", workers=0)
+
+
+# Filters, dry run, delete
+
+
+def test_include_and_exclude_match_the_path_relative_to_the_source(dirs):
+    src, dst = dirs
+    write_tree(src, TREE)
+    result = transfer.copy("src:", "dst:", include=["photos/*", "*.txt"], exclude=["*.tmp"])
+    assert sorted(read_tree(dst)) == ["a.txt", "photos/2024/one.jpg", "photos/2024/two.png"]
+    assert names(result, "copy") == sorted(read_tree(dst))
+
+
+def test_dry_run_changes_nothing_and_says_what_would_happen(dirs):
+    src, dst = dirs
+    write_tree(src, TREE)
+    write_tree(dst, {"a.txt": b"alpha", "stale.txt": b"old"})
+    result = transfer.copy("src:", "dst:", dry_run=True, delete=True)
+    assert read_tree(dst) == {"a.txt": b"alpha", "stale.txt": b"old"}
+    assert result.dry_run
+    assert names(result, "copy") == sorted(set(TREE) - {"a.txt"})
+    assert names(result, "skip") == ["a.txt"]
+    assert names(result, "delete") == ["stale.txt"]
+
+
+def test_delete_makes_a_mirror_only_under_the_destination(dirs):
+    src, dst = dirs
+    write_tree(src, TREE)
+    outside = {"mirror2/keep.txt": b"k", "keep.txt": b"k"}
+    write_tree(dst, {**outside, "mirror/stale.txt": b"s", "mirror/photos/old.jpg": b"o"})
+    result = transfer.copy("src:", "dst:mirror", delete=True)
+    assert names(result, "delete") == ["photos/old.jpg", "stale.txt"]
+    assert read_tree(dst) == {**outside, **{f"mirror/{k}": v for k, v in TREE.items()}}
+
+
+def test_delete_keeps_excluded_files(dirs):
+    src, dst = dirs
+    write_tree(src, TREE)
+    write_tree(dst, {"cache.tmp": b"c", "stale.txt": b"s"})
+    result = transfer.copy("src:", "dst:", delete=True, exclude=["*.tmp"])
+    assert names(result, "delete") == ["stale.txt"]
+    assert (dst / "cache.tmp").exists()
+
+
+def test_delete_on_a_memory_destination(dirs):
+    src, _ = dirs
+    write_tree(src, TREE)
+    transfer.copy("src:", "mem:")
+    get_storage("mem").save("stale.txt", ContentFile(b"s"))
+    (src / "a.txt").unlink()
+    result = transfer.copy("src:", "mem:", delete=True)
+    assert names(result, "delete") == ["a.txt", "stale.txt"]
+    assert sorted(storage_tree("mem")) == sorted(set(TREE) - {"a.txt"})
+
+
+@pytest.mark.parametrize("workers", [1, 8])
+def test_any_number_of_workers_gives_the_same_copy(dirs, workers):
+    src, dst = dirs
+    files = {f"many/{i:03}.txt": f"file {i}".encode() * i for i in range(60)}
+    write_tree(src, files)
+    result = transfer.copy("src:", "dst:", workers=workers, server_side=False)
+    assert read_tree(dst) == files
+    assert len(result.by_action("copy")) == 60
+
+
+# Refusals: nothing is written
+
+
+@pytest.mark.parametrize(
+    ("source", "destination", "error", "message"),
+    [
+        ("nowhere:", "dst:", MountNotFound, "defined mounts: 'alias', 'dst', 'mem'"),
+        ("src:", "nowhere:x", MountNotFound, "'nowhere' is not defined"),
+        ("src:missing", "dst:", FileNotFoundError, "src:missing does not exist"),
+        ("src:", "ro:", MountPermissionError, "does not allow write"),
+        ("src:", "src:sub", ValueError, "overlap"),
+        ("src:photos", "src:", ValueError, "overlap"),
+        ("src:photos", "src:photos", ValueError, "overlap"),
+        ("alias:", "dst:", None, None),
+        ("src:", "alias:x", ValueError, "overlap"),
+        ("src:../etc", "dst:", SuspiciousFileOperation, "path traversal"),
+        ("src", "dst:", ValueError, "is not MOUNT:PATH"),
+    ],
+)
+def test_refuses_before_any_transfer(dirs, source, destination, error, message):
+    src, dst = dirs
+    write_tree(src, TREE)
+    if error is None:
+        assert transfer.copy(source, destination).ok
+        return
+    with pytest.raises(error, match=message):
+        transfer.copy(source, destination)
+    assert read_tree(dst) == {}
+    assert read_tree(src) == TREE
+
+
+def test_refuses_delete_without_the_permission_or_on_a_file(dirs):
+    src, dst = dirs
+    write_tree(src, TREE)
+    with pytest.raises(MountPermissionError, match="does not allow delete"):
+        transfer.copy("src:", "nodelete:", delete=True)
+    with pytest.raises(ValueError, match="needs a directory source"):
+        transfer.copy("src:a.txt", "dst:", delete=True)
+    assert transfer.copy("src:", "nodelete:").ok
+    assert read_tree(dst) == TREE
+
+
+# Failures, interruptions, resuming
+
+
+class VanishingSource(Recorder):
+    """Delete a source file once planned: its copy then fails for real."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+
+    def planned(self, files: int, size: int) -> None:
+        self.path.unlink()
+
+
+def test_a_failed_file_is_reported_and_the_others_copied(dirs):
+    src, dst = dirs
+    write_tree(src, TREE)
+    result = transfer.copy("src:", "dst:", listener=VanishingSource(src / "a.txt"))
+    assert [f.name for f in result.failed] == ["a.txt"]
+    assert "FileNotFoundError" in result.failed[0].reason
+    assert not result.ok
+    assert result.summary()["failures"][0]["name"] == "a.txt"
+    assert read_tree(dst) == {k: v for k, v in TREE.items() if k != "a.txt"}
+
+
+class CrashAfter(Recorder):
+    """Raise from inside a file's stream once ``limit`` bytes went through."""
+
+    def __init__(self, limit: int, error: BaseException) -> None:
+        super().__init__()
+        self.limit, self.error = limit, error
+
+    def transferred(self, size: int) -> None:
+        super().transferred(size)
+        if sum(self.chunks) >= self.limit:
+            raise self.error
+
+
+@pytest.mark.parametrize("destination", ["dst:", "mem:"])
+def test_a_crash_inside_a_file_leaves_no_partial_file(dirs, destination):
+    src, dst = dirs
+    (src / "big.bin").write_bytes(os.urandom(4 * MiB))
+    listener = CrashAfter(2 * MiB, RuntimeError("disk on fire"))
+    result = transfer.copy("src:", destination, listener=listener, server_side=False)
+    assert [f.reason for f in result.failed] == ["RuntimeError: disk on fire"]
+    assert not get_storage(destination.rstrip(":")).exists("big.bin")
+    assert os.listdir(dst) == []  # not even the temporary file
+
+
+class InterruptAfter(Recorder):
+    """Press Ctrl-C (a real SIGINT) once ``count`` files are done."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__()
+        self.count = count
+
+    def done(self, outcome: FileOutcome) -> None:
+        super().done(outcome)
+        if len(self.outcomes) == self.count:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(1)  # the signal lands here, in the main thread
+
+
+def test_ctrl_c_stops_cleanly_and_a_rerun_resumes(dirs):
+    src, dst = dirs
+    files = {f"batch/{i:03}.bin": os.urandom(1000 + i) for i in range(40)}
+    write_tree(src, files)
+    first = transfer.copy("src:", "dst:", listener=InterruptAfter(10), workers=2)
+    assert first.interrupted and not first.ok
+    copied = read_tree(dst)
+    assert 10 <= len(copied) < 40
+    assert all(files[name] == data for name, data in copied.items())
+    assert names(first, "copy") == sorted(copied)
+
+    second = transfer.copy("src:", "dst:")
+    assert sorted(names(second, "copy") + names(second, "skip")) == sorted(files)
+    assert names(second, "skip") == sorted(copied)
+    digest = hashlib.sha256
+    assert {k: digest(v).digest() for k, v in read_tree(dst).items()} == {
+        k: digest(v).digest() for k, v in files.items()
+    }
+
+
+def test_ctrl_c_inside_a_large_file_leaves_no_partial_file(dirs):
+    src, dst = dirs
+    (src / "big.bin").write_bytes(os.urandom(8 * MiB))
+    (src / "small.txt").write_bytes(b"small")
+    listener = CrashAfter(3 * MiB, KeyboardInterrupt())
+    result = transfer.copy("src:", "dst:", listener=listener, server_side=False, workers=1)
+    assert result.interrupted
+    assert "big.bin" not in read_tree(dst)
+    assert not any(name.endswith(".part") for name in os.listdir(dst))
+    again = transfer.copy("src:", "dst:")
+    assert again.ok
+    assert read_tree(dst) == read_tree(src)
+
+
+# Bounded memory
+
+
+def test_a_200_mib_file_streams_with_bounded_memory(dirs):
+    src, dst = dirs
+    digest = hashlib.sha256()
+    with open(src / "large.bin", "wb") as file:
+        block = os.urandom(MiB)
+        for index in range(200):
+            chunk = index.to_bytes(4, "big") + block[4:]
+            digest.update(chunk)
+            file.write(chunk)
+    tracemalloc.start()
+    try:
+        result = transfer.copy("src:large.bin", "dst:", server_side=False)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert result.ok and result.bytes_copied == 200 * MiB
+    assert peak < 16 * MiB, f"peak {peak / MiB:.1f} MiB"
+    copied = hashlib.sha256()
+    with open(dst / "large.bin", "rb") as file:
+        while chunk := file.read(MiB):
+            copied.update(chunk)
+    assert copied.digest() == digest.digest()

@@ -1,0 +1,220 @@
+"""``manage.py storage_copy``: options, output and refusals, in process and as a real process."""
+
+from __future__ import annotations
+
+import fcntl
+import io
+import json
+import os
+import pty
+import select
+import struct
+import subprocess
+import sys
+import termios
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.test import override_settings
+
+from genro_storage_django import get_storage
+from tests.test_transfer import TREE, read_tree, write_tree
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def mounts_for(src: Path, dst: Path) -> dict[str, dict[str, Any]]:
+    return {
+        "src": {"type": "local", "path": str(src)},
+        "dst": {"type": "local", "path": str(dst)},
+        "mem": {"type": "memory"},
+        "ro": {"type": "local", "path": str(dst), "permissions": "readonly"},
+        "nodelete": {"type": "local", "path": str(dst), "permissions": "readwrite"},
+    }
+
+
+@pytest.fixture
+def dirs(tmp_path: Path):
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    src.mkdir()
+    dst.mkdir()
+    write_tree(src, TREE)
+    with override_settings(STORAGE_MOUNTS=mounts_for(src, dst)):
+        yield src, dst
+
+
+def run(*args: str) -> tuple[str, str]:
+    stdout, stderr = io.StringIO(), io.StringIO()
+    call_command("storage_copy", *args, stdout=stdout, stderr=stderr)
+    return stdout.getvalue(), stderr.getvalue()
+
+
+def test_copies_and_prints_a_summary(dirs):
+    _, dst = dirs
+    out, err = run("src:", "dst:backup")
+    assert read_tree(dst / "backup") == TREE
+    size = sum(len(data) for data in TREE.values())
+    assert out.startswith(f"Copied {len(TREE)} files ({size / 1024:.1f} KiB), skipped 0, ")
+    assert "deleted 0, failed 0 in " in out and out.rstrip().endswith("/s).")
+    assert out.count("\n") == 1
+    assert err == ""  # not a terminal: no progress bar
+
+
+def test_verbosity_levels(dirs):
+    assert run("src:", "dst:", "-v", "0") == ("", "")
+    (Path(dirs[0]) / "a.txt").write_bytes(b"changed")
+    out, _ = run("src:", "dst:", "-v", "2")
+    assert out.splitlines()[0] == "copied a.txt (size differs)"
+    assert len(out.splitlines()) == 2  # no line for the skipped files
+    out, _ = run("src:", "dst:", "-v", "3")
+    lines = out.splitlines()
+    assert lines[0] == "To process: 0 files, 0 B."
+    assert sorted(lines[1:-1]) == sorted(f"skipped {name} (same size)" for name in TREE)
+    assert lines[-1].startswith("Copied 0 files (0 B), skipped 6,")
+
+
+def test_json_summary(dirs):
+    out, _ = run("src:", "dst:", "--json", "-v", "2")
+    summary = json.loads(out)
+    assert summary["copied"] == len(TREE)
+    assert summary["bytes"] == sum(len(data) for data in TREE.values())
+    assert (summary["skipped"], summary["deleted"], summary["failed"]) == (0, 0, 0)
+    assert summary["source"] == "src:" and summary["destination"] == "dst:"
+    assert summary["failures"] == [] and not summary["dry_run"]
+
+
+def test_dry_run_shows_copies_and_deletions_and_changes_nothing(dirs):
+    _, dst = dirs
+    write_tree(dst, {"stale.txt": b"s"})
+    out, _ = run("src:", "dst:", "--dry-run", "--delete", "-v", "2")
+    assert "would copy a.txt (new)" in out.splitlines()
+    assert "would delete stale.txt (not in source)" in out.splitlines()
+    assert out.splitlines()[-1].startswith(f"Would copy {len(TREE)} files")
+    assert "delete 1" in out.splitlines()[-1]
+    assert read_tree(dst) == {"stale.txt": b"s"}
+
+
+def test_delete_include_exclude_skip_and_workers(dirs):
+    src, dst = dirs
+    write_tree(dst, {"stale.txt": b"s", "keep.tmp": b"k"})
+    args = ["--delete", "--include", "*.txt", "--include", "photos/*", "--exclude", "*.tmp"]
+    out, _ = run("src:", "dst:", *args, "--workers", "3", "--skip", "hash", "--json")
+    summary = json.loads(out)
+    assert (summary["copied"], summary["deleted"]) == (3, 1)
+    assert read_tree(dst) == {
+        "a.txt": b"alpha",
+        "keep.tmp": b"k",
+        "photos/2024/one.jpg": TREE["photos/2024/one.jpg"],
+        "photos/2024/two.png": TREE["photos/2024/two.png"],
+    }
+    (src / "a.txt").write_bytes(b"ALPHA")
+    summary = json.loads(run("src:", "dst:", "--skip", "hash", "--json")[0])
+    # a.txt (same size, other bytes) and the three files the filters left out.
+    assert (summary["copied"], summary["skipped"]) == (4, 2)
+    summary = json.loads(run("src:", "dst:", "--skip", "never", "--json")[0])
+    assert summary["copied"] == len(TREE)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["nowhere:", "dst:"], "'nowhere' is not defined in STORAGE_MOUNTS (defined mounts: 'dst'"),
+        (["src:missing", "dst:"], "src:missing does not exist."),
+        (["src:", "ro:"], "Mount 'ro' does not allow write"),
+        (["src:", "nodelete:", "--delete"], "Mount 'nodelete' does not allow delete"),
+        (["src:", "src:inner"], "src: and src:inner overlap"),
+        (["src:", "dst:", "--workers", "0"], "workers must be at least 1"),
+        (["src:", "dst:", "--skip", "mtime"], "invalid choice: 'mtime'"),
+        (["src", "dst:"], "is not MOUNT:PATH"),
+        (["src:../x", "dst:"], "path traversal"),
+    ],
+)
+def test_refusals_are_command_errors(dirs, args, message):
+    _, dst = dirs
+    with pytest.raises(CommandError) as error:
+        run(*args)
+    assert message in str(error.value)
+    assert read_tree(dst) == {}
+
+
+def test_failed_files_exit_non_zero_with_names_and_reasons(dirs):
+    _, dst = dirs
+    # A destination directory where a file should go makes that one copy fail.
+    (dst / "a.txt").mkdir()
+    out = io.StringIO()
+    with pytest.raises(CommandError) as error:
+        call_command("storage_copy", "src:", "dst:", "--skip", "never", stdout=out)
+    assert str(error.value).startswith("1 files failed:\n  a.txt: ")
+    assert "failed 1" in out.getvalue()
+    assert "FAILED a.txt" in out.getvalue()
+    assert read_tree(dst) == {k: v for k, v in TREE.items() if k != "a.txt"}
+
+
+def test_memory_mounts_both_ways(dirs):
+    _, dst = dirs
+    run("src:", "mem:copy")
+    assert get_storage("mem").open("copy/photos/2024/two.png").read() == b"p" * 10
+    run("mem:copy", "dst:back")
+    assert read_tree(dst / "back") == TREE
+
+
+# As a real process: exit code, the progress bar on a terminal.
+
+
+def manage(tmp_path: Path, *args: str, tty: bool = False) -> tuple[int, str, str]:
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    settings = tmp_path / "copy_settings.py"
+    settings.write_text(
+        f"from tests.settings import *  # noqa\nSTORAGE_MOUNTS = {mounts_for(src, dst)!r}\n"
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(tmp_path), str(REPO), str(REPO / "testproject")]),
+        "DJANGO_SETTINGS_MODULE": "copy_settings",
+    }
+    command = [sys.executable, "-m", "django", "storage_copy", *args]
+    if not tty:
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+        return done.returncode, done.stdout, done.stderr
+    # stderr on a pseudo-terminal, as in an interactive shell.
+    leader, follower = pty.openpty()
+    # A terminal has a size; tqdm draws nothing in zero columns.
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=follower, stdin=subprocess.DEVNULL
+    )
+    os.close(follower)
+    seen = b""
+    while select.select([leader], [], [], 60)[0]:
+        try:
+            data = os.read(leader, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        seen += data
+    os.close(leader)
+    stdout = process.stdout.read().decode() if process.stdout else ""
+    return process.wait(timeout=60), stdout, seen.decode(errors="replace")
+
+
+def test_command_line_exit_codes(tmp_path):
+    (tmp_path / "src").mkdir()
+    write_tree(tmp_path / "src", TREE)
+    code, out, err = manage(tmp_path, "src:", "dst:")
+    assert code == 0 and out.startswith(f"Copied {len(TREE)} files")
+    assert read_tree(tmp_path / "dst") == TREE
+    code, out, err = manage(tmp_path, "src:", "ro:")
+    assert code == 1 and "CommandError: Mount 'ro' does not allow write" in err
+
+
+def test_progress_bar_on_a_terminal_only(tmp_path):
+    (tmp_path / "src").mkdir()
+    write_tree(tmp_path / "src", TREE)
+    code, out, bar = manage(tmp_path, "src:", "dst:", tty=True)
+    assert code == 0 and out.startswith("Copied")
+    assert "file" in bar and "B/s" in bar
+    code, out, bar = manage(tmp_path, "src:", "dst:", "--skip", "never", "--no-progress", tty=True)
+    assert code == 0 and bar == ""

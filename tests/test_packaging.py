@@ -75,6 +75,7 @@ def test_wheel_contains_package_data(dist: Path) -> None:
     assert [name for name in expected if name not in names] == []
     assert any(name.startswith("genro_storage_django/templates/") for name in names)
     assert any(name.startswith("genro_storage_django/migrations/") for name in names)
+    assert f"{NAME}.dist-info/licenses/LICENSE" in names
     # Nothing of the repository beyond the package itself.
     assert {name.split("/")[0] for name in names} == {
         "genro_storage_django",
@@ -85,7 +86,7 @@ def test_wheel_contains_package_data(dist: Path) -> None:
 def test_sdist_contains_package_data_and_changelog(dist: Path) -> None:
     with tarfile.open(dist / f"{NAME}.tar.gz") as sdist:
         names = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
-    expected = ["README.md", "CHANGELOG.md", "pyproject.toml", *_package_data()]
+    expected = ["README.md", "CHANGELOG.md", "LICENSE", "pyproject.toml", *_package_data()]
     assert [name for name in expected if name not in names] == []
 
 

@@ -13,3 +13,10 @@ if ! grep -qs "\"version\": \"$AZURITE_VERSION\"" .servers/node_modules/azurite/
     mkdir -p .servers
     npm install --prefix .servers --no-audit --no-fund --silent "azurite@$AZURITE_VERSION"
 fi
+
+# Chromium from Debian, for the admin browser tests (Playwright drives it;
+# `playwright install` is never used).
+if [ ! -x /usr/bin/chromium ]; then
+    apt-get update
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
+fi

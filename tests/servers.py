@@ -45,20 +45,20 @@ AZURITE_KEY = (
 
 @dataclass
 class RequestLog:
-    """The requests a server received, as ``(method, path)`` pairs, for request counting."""
+    """The requests a server received, as ``(method, path, range header)``, for counting."""
 
-    requests: list[tuple[str, str]] = field(default_factory=list)
+    requests: list[tuple[str, str, str]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def add(self, method: str, path: str) -> None:
+    def add(self, method: str, path: str, byte_range: str | None = None) -> None:
         with self.lock:
-            self.requests.append((method, path))
+            self.requests.append((method, path, byte_range or ""))
 
     def clear(self) -> None:
         with self.lock:
             self.requests.clear()
 
-    def snapshot(self) -> list[tuple[str, str]]:
+    def snapshot(self) -> list[tuple[str, str, str]]:
         with self.lock:
             return list(self.requests)
 
@@ -133,7 +133,7 @@ class _CountingApp:
         self.log = log
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Any:
-        self.log.add(environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""))
+        self.log.add(environ["REQUEST_METHOD"], environ["PATH_INFO"], environ.get("HTTP_RANGE"))
         return self.app(environ, start_response)
 
 
@@ -263,7 +263,7 @@ def _http_handler(log: RequestLog) -> type:
 
     class Handler(RangeRequestHandler):
         def send_head(self) -> Any:
-            log.add(self.command, self.path)
+            log.add(self.command, self.path, self.headers.get("Range"))
             return super().send_head()
 
         def list_directory(self, path: str) -> Any:

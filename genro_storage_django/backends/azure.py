@@ -124,6 +124,29 @@ class AzureBackend(ObjectStoreBackend):
         modified = info.get("last_modified")
         return as_utc(modified) if isinstance(modified, datetime.datetime) else None
 
+    def describe_error(self, error: Exception) -> tuple[type[OSError], str] | None:
+        from azure.core.exceptions import (
+            AzureError,
+            ClientAuthenticationError,
+            HttpResponseError,
+            ResourceExistsError,
+            ResourceNotFoundError,
+        )
+
+        status = getattr(error, "status_code", None)
+        answered = f" (HTTP {status})" if status else ""
+        if isinstance(error, ResourceNotFoundError):
+            return FileNotFoundError, f"not found{answered}."
+        if isinstance(error, ResourceExistsError):
+            return FileExistsError, f"already exists{answered}."
+        if isinstance(error, ClientAuthenticationError) or (
+            isinstance(error, HttpResponseError) and status == 403
+        ):
+            return PermissionError, f"Azure refused the credentials{answered}."
+        if isinstance(error, AzureError):
+            return OSError, f"the Azure request failed ({type(error).__name__}{answered})."
+        return None
+
     def write_options(self, path: str) -> dict[str, Any]:
         return {"content_settings": {"content_type": content_type(path)}}
 

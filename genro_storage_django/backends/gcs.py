@@ -69,6 +69,18 @@ class GCSBackend(ObjectStoreBackend):
         modified = info.get("mtime")
         return as_utc(modified) if isinstance(modified, datetime.datetime) else None
 
+    def describe_error(self, error: Exception) -> tuple[type[OSError], str] | None:
+        from gcsfs.retry import HttpError
+        from google.auth.exceptions import GoogleAuthError
+
+        if isinstance(error, GoogleAuthError):
+            return PermissionError, "the Google credentials could not be loaded or refreshed."
+        if isinstance(error, HttpError):
+            status = error.code
+            error_class = {401: PermissionError, 403: PermissionError, 404: FileNotFoundError}
+            return error_class.get(status, OSError), f"GCS answered HTTP {status}."
+        return None
+
     def write_options(self, path: str) -> dict[str, Any]:
         return {"content_type": content_type(path)}
 
@@ -82,5 +94,12 @@ class GCSBackend(ObjectStoreBackend):
         return self.fs.sign(path, expiration=expiry, version="v4")
 
     def public_url(self, key: str) -> str:
-        endpoint = (self.mount.options["endpoint_url"] or PUBLIC_ENDPOINT).rstrip("/")
-        return f"{endpoint}/{self.bucket}/{quote(key)}"
+        endpoint = self.mount.options["endpoint_url"]
+        if endpoint:
+            # Emulators and private endpoints serve the JSON API's download
+            # form only, not the bucket/key paths of storage.googleapis.com.
+            return (
+                f"{endpoint.rstrip('/')}/download/storage/v1/b/{self.bucket}"
+                f"/o/{quote(key, safe='')}?alt=media"
+            )
+        return f"{PUBLIC_ENDPOINT}/{self.bucket}/{quote(key)}"

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from genro_storage_django.backends.base import Backend, Option
+import datetime
+import email.utils
+from collections.abc import Iterator
+from functools import cached_property
+from typing import IO, TYPE_CHECKING, Any
+from urllib.parse import quote, unquote
+
+from genro_storage_django.backends.base import Backend, Entry, Option, as_utc
+
+if TYPE_CHECKING:
+    from fsspec.implementations.http import HTTPFileSystem
 
 
 class HTTPBackend(Backend):
@@ -11,3 +21,68 @@ class HTTPBackend(Backend):
     requires = ("aiohttp",)
     read_only = True
     options = {"base_url": Option((str,), required=True)}
+
+    def create_filesystem(self) -> HTTPFileSystem:
+        from fsspec.implementations.http import HTTPFileSystem
+
+        # Only real links count as directory entries, not URLs in the text.
+        return HTTPFileSystem(
+            simple_links=False, use_listings_cache=False, skip_instance_cache=True
+        )
+
+    @cached_property
+    def root(self) -> str:
+        # base_url is a common option: conf keeps it on the mount itself.
+        return str(self.mount.base_url).rstrip("/")
+
+    def full_path(self, name: str) -> str:
+        return f"{self.root}/{quote(name)}" if name else self.root
+
+    def relative_name(self, path: str) -> str:
+        return unquote(super().relative_name(path))
+
+    def open(self, path: str, mode: str) -> IO[Any]:
+        # Reads fetch byte ranges of one block at a time, never the whole file.
+        return self.fs.open(path, mode)
+
+    def exists(self, path: str) -> bool:
+        try:
+            self.info(path)
+        except FileNotFoundError:
+            return False
+        return True
+
+    def isdir(self, path: str) -> bool:
+        return path == self.root or bool(self._links(path))
+
+    def scandir(self, path: str) -> Iterator[Entry]:
+        base = f"{path.rstrip('/')}/"
+        for link in sorted(self._links(base)):
+            if not link.startswith(base):
+                continue
+            name = unquote(link[len(base) :].split("?", 1)[0].split("#", 1)[0])
+            is_dir = name.endswith("/")
+            name = name.rstrip("/")
+            if name and "/" not in name and name not in (".", ".."):
+                yield Entry(name=name, is_dir=is_dir)
+
+    def _links(self, url: str) -> list[str]:
+        """Return the links of the index page at ``url``; [] if ``url`` is no page."""
+        import aiohttp
+
+        try:
+            return [info["name"] for info in self.fs.ls(url, detail=True)]
+        except FileNotFoundError:
+            return []
+        except aiohttp.ClientResponseError as error:
+            raise PermissionError(
+                f"Mount {self.mount.name!r} cannot list {self.relative_name(url) or '/'!r}: the "
+                f"server answered {error.status} and publishes no directory index there."
+            ) from None
+
+    def modified_from_info(self, info: dict[str, Any]) -> datetime.datetime | None:
+        header = info.get("Last-Modified")
+        return as_utc(email.utils.parsedate_to_datetime(header)) if header else None
+
+    def url(self, path: str, name: str) -> str | None:
+        return path

@@ -9,8 +9,10 @@ them into the ``Backend`` contract with as few requests as possible.
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import mimetypes
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
@@ -29,11 +31,24 @@ OBJECT_STORE_OPTIONS: dict[str, Option] = {
 }
 
 
+# The operations whose SDK errors reach the caller as builtin OSErrors.
+TRANSLATED = (
+    *("open", "write", "delete", "exists", "isdir", "info", "size", "scandir"),
+    *("modified_time", "created_time", "makedirs", "move", "delete_tree", "url"),
+)
+
+
 class ObjectStoreBackend(Backend):
     """A mount on one bucket (or container) of an object store, under an optional key prefix."""
 
     #: The settings key naming the bucket ("bucket", or "container" on Azure).
     bucket_option: ClassVar[str] = "bucket"
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name in TRANSLATED:
+            if name in cls.__dict__:
+                setattr(cls, name, _translating(cls.__dict__[name]))
 
     @classmethod
     def validate(cls, mount_name: str, options: dict[str, Any]) -> list[Problem]:
@@ -71,6 +86,13 @@ class ObjectStoreBackend(Backend):
     def first_key(self, prefix: str) -> str | None:
         """Return the first key (in key order) that starts with ``prefix``, or None."""
         raise NotImplementedError("subclasses of ObjectStoreBackend must provide first_key()")
+
+    def describe_error(self, error: Exception) -> tuple[type[OSError], str] | None:
+        """Return the builtin error class and a secret-free reason for an SDK ``error``.
+
+        Return None for errors that are not the SDK's: they propagate unchanged.
+        """
+        return None
 
     def write_options(self, path: str) -> dict[str, Any]:
         """Return the keyword arguments of ``fs.open()`` that set the Content-Type of ``path``."""
@@ -180,6 +202,48 @@ class ObjectStoreBackend(Backend):
         if options["querystring_auth"] and self.can_sign():
             return self.signed_url(path, options["url_expiry"])
         return self.public_url(key)
+
+
+def _translating(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a backend ``method`` so that SDK errors come out as builtin OSErrors."""
+
+    def translate(self: ObjectStoreBackend, error: Exception, args: tuple[Any, ...]) -> None:
+        described = self.describe_error(error)
+        if described is None:
+            raise error
+        error_class, reason = described
+        name = self.relative_name(args[0]) if args and isinstance(args[0], str) else ""
+        target = f" {name!r}" if name else ""
+        # "from None": the SDK's message may hold a signed URL or a header.
+        raise error_class(f"Mount {self.mount.name!r}{target}: {reason}") from None
+
+    if inspect.isgeneratorfunction(method):
+
+        @functools.wraps(method)
+        def generator(self: ObjectStoreBackend, *args: Any, **kwargs: Any) -> Iterator[Any]:
+            try:
+                yield from method(self, *args, **kwargs)
+            except OSError:
+                raise
+            except Exception as error:
+                translate(self, error, args)
+
+        return generator
+
+    @functools.wraps(method)
+    def wrapper(self: ObjectStoreBackend, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except OSError:
+            raise
+        except Exception as error:
+            translate(self, error, args)
+
+    return wrapper
+
+
+for _name in TRANSLATED:
+    setattr(ObjectStoreBackend, _name, _translating(getattr(ObjectStoreBackend, _name)))
 
 
 def content_type(path: str) -> str:

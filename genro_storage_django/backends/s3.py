@@ -6,7 +6,7 @@ import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from genro_storage_django.backends.base import Option, as_utc
+from genro_storage_django.backends.base import Backend, Option, as_utc
 from genro_storage_django.backends.objectstore import (
     OBJECT_STORE_OPTIONS,
     ObjectStoreBackend,
@@ -75,6 +75,29 @@ class S3Backend(ObjectStoreBackend):
     def modified_from_info(self, info: dict[str, Any]) -> datetime.datetime | None:
         modified = info.get("LastModified")
         return as_utc(modified) if isinstance(modified, datetime.datetime) else None
+
+    def describe_error(self, error: Exception) -> tuple[type[OSError], str] | None:
+        # s3fs turns the server's answers into OSErrors; what is left comes
+        # from botocore before any answer: credentials, connection, settings.
+        from botocore.exceptions import BotoCoreError, NoCredentialsError, PartialCredentialsError
+
+        if isinstance(error, (NoCredentialsError, PartialCredentialsError)):
+            return PermissionError, "no usable AWS credentials were found."
+        if isinstance(error, BotoCoreError):
+            return OSError, f"the S3 request failed ({type(error).__name__})."
+        return None
+
+    def checksums(self, info: dict[str, Any]) -> dict[str, str]:
+        etag = str(info.get("ETag") or "").strip('"')
+        # A multipart upload's ETag ("<hash>-<parts>") is not the MD5 of the content.
+        return {"md5": etag} if etag and "-" not in etag else {}
+
+    def same_filesystem(self, other: Backend) -> bool:
+        # One endpoint and one set of credentials copy on the server, across buckets.
+        keys = ("endpoint_url", "region", "anon", "key", "secret", "token", "s3_options")
+        return isinstance(other, S3Backend) and all(
+            self.mount.options[key] == other.mount.options[key] for key in keys
+        )
 
     def write_options(self, path: str) -> dict[str, Any]:
         return {"ContentType": content_type(path)}

@@ -45,7 +45,9 @@ def visible_mounts() -> list[str]:
 
 def user_can(user: User, action: str) -> bool:
     """Return True if ``user`` holds the Django permission of ``action``."""
-    return bool(user.is_active and user.is_staff and user.has_perm(PERMISSIONS[action]))
+    # django-stubs types request.user as AbstractBaseUser, without PermissionsMixin.
+    is_staff = getattr(user, "is_staff", False)
+    return bool(user.is_active and is_staff and user.has_perm(PERMISSIONS[action]))  # type: ignore[attr-defined]
 
 
 def allowed(user: User, storage: MountStorage) -> Allowed:

@@ -8,14 +8,14 @@ from typing import Any
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponseBase
 from django.urls import URLPattern, path, re_path
 
 from genro_storage_django.admin import views
 from genro_storage_django.admin.access import user_can
 from genro_storage_django.exceptions import MountPermissionError
 
-View = Callable[..., HttpResponse]
+View = Callable[..., HttpResponseBase]
 
 # A mount name never holds "/"; the path may be empty (the mount's root).
 _ROUTES = {
@@ -55,7 +55,7 @@ class StorageAdmin(admin.ModelAdmin):
         return user_can(request.user, "view")
 
     def _wrap(self, view: View) -> View:
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             request.current_app = self.admin_site.name
             try:
                 return view(self, request, *args, **kwargs)

@@ -18,6 +18,7 @@ from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
+    HttpResponseBase,
     HttpResponseNotAllowed,
     HttpResponseRedirect,
     JsonResponse,
@@ -156,7 +157,8 @@ def browse(model_admin: StorageAdmin, request: HttpRequest, mount: str, path: st
     pages = [
         (
             number,
-            None if number == page.paginator.ELLIPSIS else listing.page_query(request.GET, number),
+            # Page numbers are ints; the only other item is the ellipsis.
+            listing.page_query(request.GET, number) if isinstance(number, int) else None,
         )
         for number in page.paginator.get_elided_page_range(page.number)
     ]
@@ -204,7 +206,7 @@ def detail(model_admin: StorageAdmin, request: HttpRequest, mount: str, path: st
 
 def download(
     model_admin: StorageAdmin, request: HttpRequest, mount: str, path: str
-) -> HttpResponse:
+) -> HttpResponseBase:
     """Stream a file through the storage; ``?inline=1`` shows raster images in place."""
     storage = mount_storage(mount)
     require(request.user, storage, "view")

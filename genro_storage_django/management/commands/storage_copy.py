@@ -42,7 +42,7 @@ class Reporter(TransferListener):
         if self.verbosity >= 3:
             self.write(f"To process: {files} files, {human_size(size)}.")
         if self.progress:
-            options = {"file": sys.stderr, "dynamic_ncols": True, "leave": False}
+            options: dict[str, Any] = {"file": sys.stderr, "dynamic_ncols": True, "leave": False}
             self.bars = [
                 tqdm(total=size, unit="B", unit_scale=True, unit_divisor=1024, **options),
                 tqdm(total=files, unit="file", position=1, **options),

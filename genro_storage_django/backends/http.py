@@ -9,6 +9,8 @@ from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
+from fsspec.asyn import sync
+
 from genro_storage_django.backends.base import Backend, Entry, Option, as_utc
 
 if TYPE_CHECKING:
@@ -46,11 +48,16 @@ class HTTPBackend(Backend):
         return self.fs.open(path, mode)
 
     def exists(self, path: str) -> bool:
-        try:
-            self.info(path)
-        except FileNotFoundError:
-            return False
-        return True
+        status = sync(self.fs.loop, self._head_status, path)
+        if status in (405, 501):
+            # The server refuses HEAD: fsspec falls back to a GET.
+            return bool(self.fs.exists(path))
+        return status < 400
+
+    async def _head_status(self, path: str) -> int:
+        session = await self.fs.set_session()
+        async with session.head(self.fs.encode_url(path), allow_redirects=True) as response:
+            return int(response.status)
 
     def isdir(self, path: str) -> bool:
         return path == self.root or bool(self._links(path))

@@ -32,8 +32,8 @@ test-deps: install
 	bash scripts/test-deps.sh
 
 lint: install
-	$(BIN)/ruff check genro_storage_django tests testproject
-	$(BIN)/ruff format --check genro_storage_django tests testproject
+	$(BIN)/ruff check genro_storage_django tests testproject docs
+	$(BIN)/ruff format --check genro_storage_django tests testproject docs
 	$(BIN)/mypy genro_storage_django
 
 docs: install

@@ -105,7 +105,9 @@ class MountOptions(SphinxDirective):
             return [nodes.paragraph(text, text)]
         return [self._table(schema, descriptions)]
 
-    def _table(self, schema: dict[str, Any], descriptions: dict[str, nodes.field_body]) -> nodes.table:
+    def _table(
+        self, schema: dict[str, Any], descriptions: dict[str, nodes.field_body]
+    ) -> nodes.table:
         table = nodes.table(classes=["mount-options", *self.options.get("class", [])])
         group = nodes.tgroup(cols=len(self.headers))
         table += group

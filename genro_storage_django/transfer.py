@@ -237,16 +237,21 @@ class Transfer:
             return False
         return not any(fnmatchcase(name, pattern) for pattern in self.exclude)
 
-    def _listing(self, backend: Backend, path: str) -> dict[str, FileStat]:
-        return {name: FileStat.from_info(backend, info) for name, info in backend.find(path)}
+    def _listing(self, backend: Backend, location: Location) -> dict[str, FileStat]:
+        found = {}
+        for name, info in backend.find(backend.full_path(location.path)):
+            if info.get("size") is None:
+                # Some listings (HTTP index pages) give names only: ask for the size.
+                info = backend.info(backend.full_path(location.join(name)))
+            found[name] = FileStat.from_info(backend, info)
+        return found
 
     def plan(self) -> tuple[list[_Item], list[str]]:
         """Return the files to consider and the destination names to delete."""
         if not self._source_is_dir():
             return self._plan_file(), []
-        sources = self._listing(self.source_backend, self._source_path())
-        target_root = self.target_backend.full_path(self.destination.path)
-        targets = self._listing(self.target_backend, target_root)
+        sources = self._listing(self.source_backend, self.source)
+        targets = self._listing(self.target_backend, self.destination)
         items = [
             _Item(
                 name,

@@ -19,6 +19,7 @@ from django.test import override_settings
 from genro_storage_django import get_storage, transfer
 from genro_storage_django.exceptions import MountNotFound, MountPermissionError
 from genro_storage_django.transfer import FileOutcome, TransferListener
+from tests.servers import http_fixture_files
 
 MiB = 1024 * 1024
 
@@ -507,3 +508,97 @@ def test_a_200_mib_file_streams_with_bounded_memory(dirs):
         while chunk := file.read(MiB):
             copied.update(chunk)
     assert copied.digest() == digest.digest()
+
+
+# Across backends, on the local servers of tests/servers.py
+
+PAIRS = [
+    ("local", "s3"),
+    ("s3", "local"),
+    ("s3", "s3"),
+    ("s3", "azure"),
+    ("azure", "s3"),
+    ("gcs", "local"),
+    ("local", "gcs"),
+    ("memory", "local"),
+    ("local", "memory"),
+]
+
+
+def content_type(mount: str, name: str) -> str | None:
+    storage = get_storage(mount)
+    info = storage.backend.fs.info(storage.backend.full_path(name))
+    settings = info.get("content_settings") or {}
+    return info.get("ContentType") or info.get("contentType") or settings.get("content_type")
+
+
+@pytest.mark.parametrize(("source_kind", "target_kind"), PAIRS)
+def test_copies_across_backends(request, tmp_path, source_kind, target_kind):
+    configs = {
+        kind: request.getfixturevalue(f"{kind}_mount_config") for kind in (source_kind, target_kind)
+    }
+    seed, check = tmp_path / "seed", tmp_path / "check"
+    write_tree(seed, TREE)
+    mounts = {
+        "seed": {"type": "local", "path": str(seed)},
+        "check": {"type": "local", "path": str(check)},
+        "a": configs[source_kind],
+        "b": configs[target_kind],
+    }
+    with override_settings(STORAGE_MOUNTS=mounts):
+        assert transfer.copy("seed:", "a:in").ok
+        first = transfer.copy("a:in", "b:out", workers=3)
+        assert first.ok and names(first, "copy") == sorted(TREE)
+        again = transfer.copy("a:in", "b:out")
+        assert names(again, "skip") == sorted(TREE)
+        hashed = transfer.copy("a:in", "b:out", skip="hash")
+        assert names(hashed, "skip") == sorted(TREE)
+        assert transfer.copy("b:out", "check:").ok
+        assert read_tree(check) == TREE
+        if target_kind in ("s3", "gcs", "azure"):
+            assert content_type("b", "out/photos/2024/one.jpg") == "image/jpeg"
+            assert content_type("b", "out/a.txt").startswith("text/plain")
+
+
+def test_s3_to_s3_copies_on_the_server_and_compares_etags(s3_mount_config, s3_server, tmp_path):
+    seed = tmp_path / "seed"
+    write_tree(seed, {"big.bin": os.urandom(3 * MiB + 5), "small.txt": b"small"})
+    mounts = {
+        "seed": {"type": "local", "path": str(seed)},
+        "a": s3_mount_config,
+        "b": {**s3_mount_config, "prefix": f"{s3_mount_config['prefix']}-other"},
+    }
+    with override_settings(STORAGE_MOUNTS=mounts):
+        transfer.copy("seed:", "a:")
+        recorder = Recorder()
+        assert transfer.copy("a:", "b:", listener=recorder).ok
+        # Whole files at once: the server copied them, no 1 MiB chunks went through.
+        assert sorted(recorder.chunks) == [5, 3 * MiB + 5]
+        s3_server.log.clear()
+        hashed = transfer.copy("a:", "b:", skip="hash")
+        assert {o.reason for o in hashed.outcomes} == {"same checksum"}
+        # ETags compared from the listings: no object was downloaded.
+        reads = [request[1] for request in s3_server.log.snapshot() if request[0] == "GET"]
+        assert all(path.rstrip("/").count("/") == 1 for path in reads), reads
+        with pytest.raises(ValueError, match="overlap"):
+            transfer.copy("a:", "a:inner")
+
+
+def test_http_source_to_local(http_mount_config, tmp_path):
+    expected = {
+        name[len("docs/") :]: data
+        for name, data in http_fixture_files(tmp_path / "published").items()
+        if name.startswith("docs/")
+    }
+    check = tmp_path / "check"
+    mounts = {"web": http_mount_config, "check": {"type": "local", "path": str(check)}}
+    with override_settings(STORAGE_MOUNTS=mounts):
+        first = transfer.copy("web:docs", "check:")
+        assert first.ok and read_tree(check) == expected
+        assert first.bytes_copied == sum(len(data) for data in expected.values())
+        again = transfer.copy("web:docs", "check:")
+        assert names(again, "skip") == sorted(expected)
+        assert transfer.copy("web:hello.txt", "check:").ok
+        assert (check / "hello.txt").read_bytes() == b"Hello, world!\n"
+        with pytest.raises(MountPermissionError, match="does not allow write"):
+            transfer.copy("check:", "web:copy")

@@ -214,10 +214,13 @@ class Backend:
         ``name`` is relative to ``path``, with ``/`` separators; ``info`` is fsspec's.
         """
         base = self.fs._strip_protocol(path).rstrip("/")
+        start = len(self.relative_name(path))
         for found, info in self.fs.find(path, detail=True).items():
-            name = self.fs._strip_protocol(found)
-            if info.get("type", "file") == "file" and name.startswith(f"{base}/"):
-                yield name[len(base) + 1 :], info
+            if info.get("type", "file") != "file":
+                continue
+            if self.fs._strip_protocol(found).startswith(f"{base}/"):
+                # relative_name() decodes what the adapter encodes (URL quoting).
+                yield self.relative_name(found)[start:].lstrip("/"), info
 
     def checksums(self, info: dict[str, Any]) -> dict[str, str]:
         """Return the hex digests that ``info`` already holds, by ``hashlib`` algorithm name."""

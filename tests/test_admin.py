@@ -111,6 +111,8 @@ def test_index_has_the_storage_section(admin_client: Client, mounts: Any) -> Non
     assert app["name"] == "Storage"
     assert app["models"][0]["admin_url"] == MOUNTS_URL
     assert app["models"][0]["add_url"] is None
+    app_page = admin_client.get("/admin/genro_storage_django/")
+    assert app_page.status_code == 200 and MOUNTS_URL in app_page.content.decode()
 
 
 def test_mount_list_shows_type_and_permissions_but_no_options(
@@ -257,6 +259,22 @@ def test_detail_of_a_text_file_previews_escaped_text(admin_client: Client, mount
     assert "<script>alert(1)" not in content
     assert "text/plain" in content
     assert response.context["file"].size == 35
+
+
+def test_large_or_binary_files_get_no_text_preview(admin_client: Client, mount: str) -> None:
+    put(mount, "big.txt", b"x" * (1024 * 1024 + 1))
+    put(mount, "blob.bin", b"\x00\x01")
+    assert admin_client.get(url("file", mount, "big.txt")).context["file"].text is None
+    binary = admin_client.get(url("file", mount, "blob.bin"))
+    assert binary.context["file"].text is None and not binary.context["file"].is_image
+    assert "storage-preview" not in binary.content.decode()
+
+
+def test_svg_is_neither_previewed_nor_served_inline(admin_client: Client, mount: str) -> None:
+    put(mount, "logo.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>1</script></svg>')
+    assert "storage-image" not in admin_client.get(url("file", mount, "logo.svg")).content.decode()
+    response = admin_client.get(url("download", mount, "logo.svg"), {"inline": "1"})
+    assert response["Content-Disposition"].startswith("attachment")
 
 
 def test_detail_of_an_image_shows_a_preview(admin_client: Client, mount: str) -> None:

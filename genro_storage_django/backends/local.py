@@ -62,7 +62,7 @@ class LocalBackend(Backend):
 
         self._publish(path, fill, overwrite)
 
-    def _publish(self, path: str, fill: Callable[[str], None], overwrite: bool) -> None:
+    def _publish(self, path: str, fill: Callable[[str], object], overwrite: bool) -> None:
         directory = os.path.dirname(path)
         self._makedirs(directory)
         # Write to a temporary file beside the target, then publish it under the

@@ -1,0 +1,108 @@
+"""A moto S3 server that counts the requests and bytes it serves: ``python -m
+benchmarks.moto_counting PORT``.
+
+``GET /__bench__/counts`` returns the counts since the last ``POST /__bench__/reset``
+as JSON: requests by method and S3 action, and the response bytes of object reads.
+Binds to 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable
+from typing import Any
+
+
+class Counts:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self) -> None:
+        self.requests: Counter[str] = Counter()
+        self.bytes_out = 0
+        self.bytes_in = 0
+
+    def snapshot(self) -> dict[str, Any]:
+        with self.lock:
+            return {
+                "total": sum(self.requests.values()),
+                "requests": dict(self.requests),
+                "bytes_out": self.bytes_out,
+                "bytes_in": self.bytes_in,
+            }
+
+
+def _label(environ: dict[str, Any]) -> str:
+    """Return ``METHOD kind``, kind being bucket, object or a query action (list, uploads...)."""
+    method = environ["REQUEST_METHOD"]
+    path = environ.get("PATH_INFO", "").lstrip("/")
+    query = environ.get("QUERY_STRING", "")
+    kind = "object" if "/" in path.rstrip("/") else "bucket"
+    if kind == "bucket" and method == "GET":
+        kind = "list"
+    for action in ("uploads", "uploadId", "delete", "tagging"):
+        if action in query:
+            kind = f"{kind}?{action}"
+            break
+    if environ.get("HTTP_X_AMZ_COPY_SOURCE"):
+        kind = "object-copy"
+    return f"{method} {kind}"
+
+
+class CountingApp:
+    def __init__(self, app: Callable, counts: Counts) -> None:
+        self.app = app
+        self.counts = counts
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/__bench__/"):
+            return self.control(path, start_response)
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        with self.counts.lock:
+            self.counts.requests[_label(environ)] += 1
+            self.counts.bytes_in += length
+        body = self.app(environ, start_response)
+        if environ["REQUEST_METHOD"] != "GET" or "/" not in path.strip("/"):
+            return body
+        return self.measure(body)
+
+    def measure(self, body: Iterable[bytes]) -> Iterable[bytes]:
+        try:
+            for chunk in body:
+                with self.counts.lock:
+                    self.counts.bytes_out += len(chunk)
+                yield chunk
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+
+    def control(self, path: str, start_response: Callable) -> list[bytes]:
+        if path == "/__bench__/reset":
+            with self.counts.lock:
+                self.counts.reset()
+        data = json.dumps(self.counts.snapshot()).encode()
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [data]
+
+
+def main(port: int) -> None:
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
+
+    app = CountingApp(DomainDispatcherApplication(create_backend_app), Counts())
+    server = make_server("127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]))

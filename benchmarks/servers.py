@@ -1,0 +1,113 @@
+"""Start the counting moto server as a process on 127.0.0.1 and talk to its counters.
+
+Standard library only: the comparison venv imports it too.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+KEY = SECRET = "testing"
+
+# Never reach a real AWS account, a metadata service or a CA bundle meant for https.
+CLEAN_ENV = {
+    "AWS_ACCESS_KEY_ID": KEY,
+    "AWS_SECRET_ACCESS_KEY": SECRET,
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+CA_VARIABLES = ("AWS_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE")
+
+
+def tool_env(**extra: str) -> dict[str, str]:
+    """Return the environment for a child process talking to the local server over http."""
+    env = {k: v for k, v in os.environ.items() if k not in CA_VARIABLES}
+    env.update(CLEAN_ENV)
+    env["PYTHONPATH"] = str(ROOT)
+    env.update(extra)
+    return env
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"moto server exited with {process.returncode}")
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)
+    raise RuntimeError(f"moto server did not start within {timeout} s")
+
+
+class S3Server:
+    """A client of the counting moto server at ``url``."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+    def _call(self, path: str, method: str = "GET") -> Any:
+        request = urllib.request.Request(f"{self.url}{path}", method=method)
+        with urllib.request.urlopen(request, timeout=60) as response:
+            body = response.read()
+        return json.loads(body) if body.startswith(b"{") else body
+
+    def counts(self) -> dict[str, Any]:
+        """Return the requests and bytes served since the last ``reset()``."""
+        return self._call("/__bench__/counts")
+
+    def reset(self) -> None:
+        self._call("/__bench__/reset", "POST")
+
+    def create_bucket(self, name: str) -> None:
+        self._call(f"/{name}", "PUT")
+
+    @contextmanager
+    def counting(self) -> Iterator[dict[str, Any]]:
+        """Count the requests of the block: the dict is filled when the block ends."""
+        self.reset()
+        result: dict[str, Any] = {}
+        yield result
+        result.update(self.counts())
+
+
+@contextmanager
+def s3_server(log_file: Path) -> Iterator[S3Server]:
+    """Run ``benchmarks.moto_counting`` in its own process for the duration of the block."""
+    port = free_port()
+    with open(log_file, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "benchmarks.moto_counting", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=tool_env(),
+            cwd=ROOT,
+        )
+    try:
+        _wait_for_port(port, process)
+        yield S3Server(f"http://127.0.0.1:{port}")
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -1,0 +1,26 @@
+"""Django settings of the benchmarks: the demo project with mounts from the environment.
+
+``BENCH_DIR`` holds the local mounts; ``BENCH_S3_URL`` is the counting moto server.
+"""
+
+import os
+from pathlib import Path
+
+os.environ.setdefault("DEMO_VAR_DIR", os.environ.get("BENCH_DIR", "/tmp/genro-bench"))
+
+from testproject.settings import *  # noqa: F403
+
+BENCH_DIR = Path(os.environ.get("BENCH_DIR", "/tmp/genro-bench"))
+S3_URL = os.environ.get("BENCH_S3_URL", "http://127.0.0.1:9")
+
+DEBUG = False
+DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+_S3 = {"type": "s3", "endpoint_url": S3_URL, "key": "testing", "secret": "testing"}
+
+STORAGE_MOUNTS = {
+    "disk": {"type": "local", "path": str(BENCH_DIR / "disk")},
+    "memory": {"type": "memory"},
+    "s3": {**_S3, "bucket": os.environ.get("BENCH_S3_BUCKET", "bench-ours")},
+}

@@ -1,0 +1,137 @@
+"""WL3 (Storage API against Django's own), WL4 (requests per operation on S3) and WL5
+(the admin directory page). Each side runs in its own process and reports JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from benchmarks import tools
+from benchmarks.harness import Report, Row, median
+from benchmarks.servers import ROOT, S3Server, tool_env
+
+
+def _json(args: list[str], env: dict[str, str]) -> Any:
+    done = subprocess.run(args, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise RuntimeError(f"{' '.join(args)} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _ours(command: list[str], env: dict[str, str]) -> Any:
+    return _json([sys.executable, "-m", "benchmarks.ours", *command], env)
+
+
+def wl3(
+    report: Report, server: S3Server, bench_dir: Path, *, count: int, listed: int, rounds: int
+) -> None:
+    env = tools.ours_env(bench_dir, server.url)
+    args = ["micro", "--count", str(count), "--listed", str(listed), "--rounds", str(rounds)]
+    results = _ours(args, env)
+    for kind, sides in results.items():
+        theirs = "FileSystemStorage" if kind == "local" else "InMemoryStorage"
+        for operation in sides["ours"][0]:
+            ours = median([r[operation] for r in sides["ours"]])
+            django = median([r[operation] for r in sides["django"]])
+            ratio = ours / django
+            report.add(
+                Row(
+                    "WL3",
+                    f"{kind}: {operation}",
+                    f"MountStorage vs {theirs}",
+                    ours,
+                    ratio,
+                    {
+                        "django": f"{django * 1e6:.1f} µs",
+                    },
+                )
+            )
+            report.target(
+                "WL3", f"{kind} {operation} ≤ 1.3x {theirs}", f"{ratio:.2f}x", ratio <= 1.3
+            )
+
+
+def wl4(
+    report: Report, server: S3Server, bench_dir: Path, *, big_size: int, available: dict[str, bool]
+) -> None:
+    server.create_bucket("wl4-ours")
+    ours = _ours(
+        ["ops", "--big-size", str(big_size)], tools.ours_env(bench_dir, server.url, "wl4-ours")
+    )
+    theirs = None
+    if available["django-storages"]:
+        server.create_bucket("wl4-theirs")
+        args = [str(tools.COMPARE_PYTHON), "-m", "benchmarks.djstorages", "ops"]
+        args += ["--endpoint", server.url, "--bucket", "wl4-theirs", "--big-size", str(big_size)]
+        theirs = _json(args, tool_env())
+    else:
+        report.note("WL4: django-storages skipped (not installed).")
+    for operation, counts in ours.items():
+        extra: dict[str, Any] = {"requests": _describe(counts)}
+        if counts["read"]:
+            extra["downloaded MiB"] = counts["bytes_out"] / 2**20
+        other = theirs[operation] if theirs else None
+        if other is not None:
+            extra["django-storages"] = f"{other['total']} ({_describe(other)})"
+            if other["read"]:
+                extra["django-storages MiB"] = other["bytes_out"] / 2**20
+        report.add(
+            Row("WL4", operation, "requests: ours", None, None, {"n": counts["total"], **extra})
+        )
+        if other is not None:
+            report.target(
+                "WL4",
+                f"{operation}: no more requests than django-storages",
+                f"{counts['total']} vs {other['total']}",
+                counts["total"] <= other["total"],
+            )
+    save, url = ours["save (new name)"], ours["url"]
+    report.target(
+        "WL4",
+        "FileField save without overwrite ≤ 2 requests",
+        str(save["total"]),
+        save["total"] <= 2,
+    )
+    report.target("WL4", "url() makes 0 requests", str(url["total"]), url["total"] == 0)
+    block = 50 * 2**20  # s3fs's default block size
+    for operation in ("open+read all", "open+read first MiB"):
+        counts = ours[operation]
+        report.target(
+            "WL4",
+            f"{operation}: downloads ≤ bytes read + one block (50 MiB)",
+            f"{counts['bytes_out'] / 2**20:.1f} MiB for {counts['read'] / 2**20:.1f} MiB read",
+            counts["bytes_out"] <= counts["read"] + block,
+        )
+
+
+def _describe(counts: dict[str, Any]) -> str:
+    return " + ".join(f"{n} {label}" for label, n in sorted(counts["requests"].items())) or "none"
+
+
+def wl5(report: Report, server: S3Server, bench_dir: Path, *, entries: int, repeats: int) -> None:
+    server.create_bucket("wl5")
+    args = ["admin", "--entries", str(entries), "--rounds", str(repeats), "--mounts", "disk,s3"]
+    results = _ours(args, tools.ours_env(bench_dir, server.url, "wl5"))
+    for mount, data in results.items():
+        seconds = median(data["times"])
+        extra: dict[str, Any] = {"best": f"{min(data['times']) * 1e3:.0f} ms"}
+        if data["requests"] is not None:
+            extra["requests"] = f"{data['requests']['total']} ({_describe(data['requests'])})"
+        case = f"{'local' if mount == 'disk' else 'S3'}: directory of {entries} entries"
+        report.add(Row("WL5", case, "admin browse page 1", seconds, None, extra))
+        if mount == "disk":
+            report.target("WL5", "local page ≤ 300 ms", f"{seconds * 1e3:.0f} ms", seconds <= 0.3)
+        else:
+            requests = data["requests"]["requests"]
+            lists = sum(n for label, n in requests.items() if label.startswith("GET list"))
+            pages = -(-entries // 1000)  # S3 lists at most 1000 keys per call
+            report.target(
+                "WL5",
+                f"S3 page: one paginated list call ({pages} pages of 1000 keys)",
+                f"{data['requests']['total']} requests, {lists} list",
+                lists <= pages and data["requests"]["total"] == lists,
+            )

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import URLPattern, path, re_path
 
-from genro_storage_django.admin import views
+from genro_storage_django.admin import actions, views
 from genro_storage_django.admin.access import user_can
 from genro_storage_django.exceptions import MountPermissionError
 
@@ -22,10 +22,10 @@ _ROUTES = {
     "browse": (r"browse", views.browse),
     "file": (r"file", views.detail),
     "download": (r"download", views.download),
-    "upload": (r"upload", views.upload),
-    "mkdir": (r"mkdir", views.mkdir),
-    "rename": (r"rename", views.rename),
-    "delete": (r"delete", views.delete),
+    "upload": (r"upload", actions.upload),
+    "mkdir": (r"mkdir", actions.mkdir),
+    "rename": (r"rename", actions.rename),
+    "delete": (r"delete", actions.delete),
 }
 
 

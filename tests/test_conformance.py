@@ -327,3 +327,10 @@ def test_deconstruct_holds_only_the_mount_name(storage):
     assert path == "genro_storage_django.storage.MountStorage"
     assert args == ()
     assert kwargs == {"mount": "under_test"}
+
+
+def test_move_into_a_missing_directory(storage):
+    storage.save("flat.txt", ContentFile(b"f"))
+    assert storage.move("flat.txt", "new/parent/flat.txt") == "new/parent/flat.txt"
+    assert read_back(storage, "new/parent/flat.txt") == b"f"
+    assert not storage.exists("flat.txt")

@@ -137,11 +137,7 @@ class MountStorage(Storage):
         return self.backend.exists(self._path(name))
 
     def listdir(self, path: str) -> tuple[list[str], list[str]]:
-        directories: list[str] = []
-        files: list[str] = []
-        for entry in self.scandir(path):
-            (directories if entry.is_dir else files).append(entry.name)
-        return directories, files
+        return self.backend.listdir(self._path(path))
 
     def size(self, name: str) -> int:
         return self.backend.size(self._path(name))

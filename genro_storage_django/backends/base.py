@@ -149,6 +149,14 @@ class Backend:
     def size(self, path: str) -> int:
         return int(self.info(path)["size"])
 
+    def listdir(self, path: str) -> tuple[list[str], list[str]]:
+        """Return the names of the directories and of the files in directory ``path``."""
+        directories: list[str] = []
+        files: list[str] = []
+        for entry in self.scandir(path):
+            (directories if entry.is_dir else files).append(entry.name)
+        return directories, files
+
     def scandir(self, path: str) -> Iterator[Entry]:
         """Yield the immediate children of the directory ``path`` from one listing."""
         if not self.fs.isdir(path):

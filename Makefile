@@ -6,12 +6,13 @@ STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
 MANAGE := $(BIN)/python testproject/manage.py
 
-.PHONY: help install test-deps test lint pytest demo docs clean
+.PHONY: help install test-deps test lint pytest demo docs bench clean
 
 help:
 	@echo "make demo   run the demo project on http://127.0.0.1:8000/admin/"
 	@echo "make test   install everything needed, then run ruff, mypy, the docs build and the tests"
 	@echo "make docs   build the documentation into docs/_build/html"
+	@echo "make bench  run the benchmarks against django-storages, rclone, aws s3 sync and cp"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +44,12 @@ pytest: install test-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test: lint docs pytest
+
+# Installs the comparison tools first (benchmarks/setup.sh); see docs/benchmarks.rst.
+bench: install
+	bash benchmarks/setup.sh
+	$(BIN)/ruff check benchmarks
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 demo: $(DEMO_STAMP)
 	$(MANAGE) migrate --noinput

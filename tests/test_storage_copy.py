@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import io
 import json
 import os
@@ -12,6 +13,7 @@ import struct
 import subprocess
 import sys
 import termios
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +21,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
-from genro_storage_django import get_storage
+from genro_storage_django import get_storage, transfer
+from genro_storage_django.management.commands.storage_copy import Command
+from tests.servers import free_port, wait_for_port
 from tests.test_transfer import TREE, read_tree, write_tree
 
 REPO = Path(__file__).resolve().parent.parent
@@ -218,3 +222,128 @@ def test_progress_bar_on_a_terminal_only(tmp_path):
     assert "file" in bar and "B/s" in bar
     code, out, bar = manage(tmp_path, "src:", "dst:", "--skip", "never", "--no-progress", tty=True)
     assert code == 0 and bar == ""
+
+
+# Faults on a real S3 server (moto) that this test owns, stops and restarts.
+
+MiB = 1024 * 1024
+FAULT_BUCKET = "transfer-faults"
+
+
+class PrivateS3:
+    """A moto server on its own port; its data outlive a stop, as a real store's would."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server: Any = None
+
+    def start(self) -> None:
+        from moto.server import ThreadedMotoServer
+
+        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self.server.start()
+        wait_for_port(self.port)
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+
+    def mount(self) -> dict[str, Any]:
+        # Small parts, so that a 16 MiB file is a multipart upload; few retries,
+        # so that a stopped server fails fast.
+        config = {"signature_version": "s3v4", "retries": {"max_attempts": 1}}
+        return {
+            "type": "s3",
+            "bucket": FAULT_BUCKET,
+            "endpoint_url": self.url,
+            "key": "testing",
+            "secret": "testing",
+            "s3_options": {"default_block_size": 5 * MiB, "config_kwargs": config},
+        }
+
+
+@pytest.fixture
+def private_s3(tmp_path):
+    s3 = PrivateS3()
+    s3.start()
+    urllib.request.urlopen(
+        urllib.request.Request(f"{s3.url}/{FAULT_BUCKET}", method="PUT"), timeout=10
+    ).close()
+    src = tmp_path / "src"
+    write_tree(src, {"big.bin": os.urandom(16 * MiB), "small/1.txt": b"1", "small/2.txt": b"2"})
+    mounts = {"src": {"type": "local", "path": str(src)}, "s3": s3.mount()}
+    with override_settings(STORAGE_MOUNTS=mounts):
+        yield s3, src
+        if s3.server is None:
+            s3.start()
+        # Not moto-api/reset: moto's state is the whole process's, shared servers too.
+        get_storage("s3").backend.fs.rm(FAULT_BUCKET, recursive=True)
+    s3.stop()
+
+
+class StopAfter(transfer.TransferListener):
+    """Run ``action`` once ``limit`` bytes went through (from the copying thread)."""
+
+    def __init__(self, limit: int, action: Any) -> None:
+        self.limit, self.action, self.seen = limit, action, 0
+
+    def transferred(self, size: int) -> None:
+        self.seen += size
+        if self.seen >= self.limit and self.action:
+            action, self.action = self.action, None
+            action()
+
+
+def pending_uploads() -> list[Any]:
+    backend = get_storage("s3").backend
+    return backend.fs.call_s3("list_multipart_uploads", Bucket=FAULT_BUCKET).get("Uploads", [])
+
+
+def s3_digests() -> dict[str, str]:
+    storage = get_storage("s3")
+    found = storage.backend.find(storage.backend.root)
+    return {name: hashlib.sha256(storage.open(name).read()).hexdigest() for name, _ in found}
+
+
+def local_digests(root: Path) -> dict[str, str]:
+    return {name: hashlib.sha256(data).hexdigest() for name, data in read_tree(root).items()}
+
+
+def test_s3_server_stopped_mid_copy_then_rerun_completes(private_s3):
+    s3, src = private_s3
+    listener = StopAfter(11 * MiB, s3.stop)
+    result = transfer.copy("src:", "s3:", listener=listener, workers=1)
+    assert [f.name for f in result.failed] == ["big.bin", "small/1.txt", "small/2.txt"]
+    with pytest.raises(CommandError, match=r"3 files failed:\n  big.bin: "):
+        Command().fail_if_incomplete(result)
+    s3.start()
+    # Two parts had been uploaded: nothing of them is visible under the name.
+    assert s3_digests() == {}
+    again = transfer.copy("src:", "s3:")
+    assert again.ok and len(again.by_action("copy")) == 3
+    assert s3_digests() == local_digests(src)
+
+
+def test_a_failed_multipart_upload_is_aborted(private_s3):
+    _, src = private_s3
+
+    def fail() -> None:
+        raise OSError("source disk failed")
+
+    result = transfer.copy("src:big.bin", "s3:", listener=StopAfter(11 * MiB, fail))
+    assert [f.reason for f in result.failed] == ["OSError: source disk failed"]
+    assert s3_digests() == {}
+    assert pending_uploads() == []
+    out = io.StringIO()
+    call_command("storage_copy", "src:", "s3:", "--skip", "hash", stdout=out)
+    assert out.getvalue().startswith("Copied 3 files (16.0 MiB)")
+    assert s3_digests() == local_digests(src)
+
+
+def test_unreachable_destination_exits_non_zero(private_s3):
+    s3, _ = private_s3
+    s3.stop()
+    with pytest.raises(CommandError, match=r"Mount 's3'.*EndpointConnectionError"):
+        call_command("storage_copy", "src:", "s3:", stdout=io.StringIO())

@@ -35,6 +35,7 @@ OBJECT_STORE_OPTIONS: dict[str, Option] = {
 TRANSLATED = (
     *("open", "write", "delete", "exists", "isdir", "info", "size", "scandir"),
     *("modified_time", "created_time", "makedirs", "move", "delete_tree", "url"),
+    *("find", "copy_within"),
 )
 
 

@@ -9,9 +9,58 @@ from collections.abc import Iterable
 from functools import cached_property
 from typing import IO, Any
 
-from fsspec.implementations.memory import MemoryFileSystem
+from fsspec.implementations.memory import MemoryFile, MemoryFileSystem
 
 from genro_storage_django.backends.base import Backend, as_utc
+
+
+class _Store(dict):
+    """A memory mount's files by path, with an index of each directory's contents.
+
+    fsspec's ``MemoryFileSystem`` scans every stored path for ``info()``, ``exists()``,
+    ``ls()`` and each parent check of a write; the index answers those in constant
+    time (docs/benchmarks.rst). It follows every change fsspec makes to the store.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        #: directory path -> names of the files in it, in creation order
+        self.files: dict[str, dict[str, int]] = {}
+        #: directory path -> {subdirectory name: number of files below it}
+        self.directories: dict[str, dict[str, int]] = {}
+
+    def __setitem__(self, path: str, value: Any) -> None:
+        if path not in self:
+            self._index(path, 1)
+        super().__setitem__(path, value)
+
+    def __delitem__(self, path: str) -> None:
+        super().__delitem__(path)
+        self._index(path, -1)
+
+    def pop(self, path: str, *default: Any) -> Any:
+        if path in self:
+            self._index(path, -1)
+        return super().pop(path, *default)
+
+    def is_directory(self, path: str) -> bool:
+        return path in self.files or path in self.directories
+
+    def _index(self, path: str, step: int) -> None:
+        parent, _, name = path.rpartition("/")
+        _add(self.files, parent, name, step)
+        while "/" in parent:
+            parent, _, name = parent.rpartition("/")
+            _add(self.directories, parent, name, step)
+
+
+def _add(table: dict[str, dict[str, int]], directory: str, name: str, step: int) -> None:
+    names = table.setdefault(directory, {})
+    names[name] = names.get(name, 0) + step
+    if not names[name]:
+        del names[name]
+        if not names:
+            del table[directory]
 
 
 class MemoryBackend(Backend):
@@ -24,7 +73,9 @@ class MemoryBackend(Backend):
     def create_filesystem(self) -> MemoryFileSystem:
         # fsspec's default store is global to the process; a private one keeps
         # each mount (and other fsspec users) out of each other's files.
-        return MemoryFileSystem(global_store=False, skip_instance_cache=True)
+        fs = MemoryFileSystem(global_store=False, skip_instance_cache=True)
+        fs.store = _Store()
+        return fs
 
     @cached_property
     def root(self) -> str:
@@ -49,6 +100,37 @@ class MemoryBackend(Backend):
             buffer.write(chunk)
         # The file appears whole, under the lock, or not at all.
         with self._create_lock:
-            if not overwrite and self.fs.exists(path):
+            if not overwrite and self.exists(path):
                 raise FileExistsError(path)
-            self.fs.pipe_file(path, buffer.getvalue())
+            parent = path.rpartition("/")[0]
+            while parent:
+                # A file cannot be a directory too (fsspec checks this by a scan).
+                if parent in self.fs.store:
+                    raise FileExistsError(parent)
+                parent = parent.rpartition("/")[0]
+            self.fs.store[path] = MemoryFile(self.fs, path, buffer.getvalue())
+
+    # Answered from the index of the store rather than by fsspec's scans.
+
+    def exists(self, path: str) -> bool:
+        store = self.fs.store
+        return path in store or store.is_directory(path) or path in self.fs.pseudo_dirs
+
+    def isdir(self, path: str) -> bool:
+        return path == self.root or self.fs.store.is_directory(path) or path in self.fs.pseudo_dirs
+
+    def size(self, path: str) -> int:
+        file = self.fs.store.get(path)
+        return super().size(path) if file is None else int(file.size)
+
+    def listdir(self, path: str) -> tuple[list[str], list[str]]:
+        store = self.fs.store
+        if path in store:
+            raise NotADirectoryError(path)
+        directories = list(store.directories.get(path, ()))
+        # Directories made by makedirs() exist with no file below them.
+        for directory in self.fs.pseudo_dirs:
+            parent, _, name = directory.rpartition("/")
+            if parent == path and name not in directories:
+                directories.append(name)
+        return directories, list(store.files.get(path, ()))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -68,6 +69,11 @@ class GCSBackend(ObjectStoreBackend):
     def modified_from_info(self, info: dict[str, Any]) -> datetime.datetime | None:
         modified = info.get("mtime")
         return as_utc(modified) if isinstance(modified, datetime.datetime) else None
+
+    def checksums(self, info: dict[str, Any]) -> dict[str, str]:
+        # Base64 in the API; composite objects have none.
+        md5 = info.get("md5Hash")
+        return {"md5": base64.b64decode(md5).hex()} if md5 else {}
 
     def describe_error(self, error: Exception) -> tuple[type[OSError], str] | None:
         from gcsfs.retry import HttpError

@@ -157,7 +157,7 @@ def parse_mount(name: str, raw: Any) -> tuple[Mount | None, list[Problem]]:
                 mount=name,
             ),
         ]
-    if mount_type not in BACKENDS:
+    if not isinstance(mount_type, str) or mount_type not in BACKENDS:
         return None, [
             *problems,
             Problem(

@@ -6,7 +6,7 @@ import re
 
 from django.core.exceptions import SuspiciousFileOperation
 
-_DRIVE_RE = re.compile(r"^[A-Za-z]:/")
+_DRIVE_RE = re.compile(r"^[A-Za-z]:(/|$)")
 
 
 def clean_name(name: str) -> str:
@@ -21,9 +21,11 @@ def clean_name(name: str) -> str:
     if "\x00" in name:
         raise SuspiciousFileOperation(f"Detected a NUL byte in the file name {name!r}.")
     posix = name.replace("\\", "/")
-    if posix.startswith("/") or _DRIVE_RE.match(posix):
-        raise SuspiciousFileOperation(f"Detected an absolute path in {name!r}.")
     parts = [part for part in posix.split("/") if part not in ("", ".")]
+    cleaned = "/".join(parts)
+    # The drive is looked for after dropping "." segments: "./C:/x" is "C:/x".
+    if posix.startswith("/") or _DRIVE_RE.match(cleaned):
+        raise SuspiciousFileOperation(f"Detected an absolute path in {name!r}.")
     if ".." in parts:
         raise SuspiciousFileOperation(f"Detected path traversal attempt in {name!r}.")
-    return "/".join(parts)
+    return cleaned

@@ -22,7 +22,7 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 
 from genro_storage_django import get_storage, transfer
-from genro_storage_django.management.commands.storage_copy import Command
+from genro_storage_django.management.commands.storage_copy import Command, summary_line
 from tests.servers import free_port, wait_for_port
 from tests.test_transfer import TREE, read_tree, write_tree
 
@@ -347,3 +347,13 @@ def test_unreachable_destination_exits_non_zero(private_s3):
     s3.stop()
     with pytest.raises(CommandError, match=r"Mount 's3'.*EndpointConnectionError"):
         call_command("storage_copy", "src:", "s3:", stdout=io.StringIO())
+
+
+def test_an_interrupted_copy_prints_its_summary_and_fails(dirs):
+    from tests.test_transfer import InterruptAfter
+
+    result = transfer.copy("src:", "dst:", listener=InterruptAfter(2), workers=1)
+    assert result.interrupted
+    assert summary_line(result).endswith(", interrupted.")
+    with pytest.raises(CommandError, match=r"Interrupted\. Run the same command again to resume\."):
+        Command().fail_if_incomplete(result)

@@ -21,6 +21,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from functools import cached_property
 from typing import IO, Any
 
 from genro_storage_django.backends.base import Backend
@@ -211,9 +212,9 @@ class Transfer:
             raise MountPermissionError(target.name, "delete", path, target.permissions)
         if self._overlap():
             raise ValueError(f"{self.source} and {self.destination} overlap: one is in the other.")
-        if not self._source_is_dir() and not self.source_backend.exists(self._source_path()):
+        if not self._source_is_dir and not self.source_backend.exists(self._source_path()):
             raise FileNotFoundError(f"{self.source} does not exist.")
-        if self.delete and not self._source_is_dir():
+        if self.delete and not self._source_is_dir:
             raise ValueError(f"--delete needs a directory source; {self.source} is a file.")
 
     def _overlap(self) -> bool:
@@ -227,7 +228,9 @@ class Transfer:
     def _source_path(self) -> str:
         return self.source_backend.full_path(self.source.path)
 
+    @cached_property
     def _source_is_dir(self) -> bool:
+        # One request on an object store: ask once.
         return self.source_backend.isdir(self._source_path())
 
     # Planning, from one listing of each side
@@ -248,7 +251,7 @@ class Transfer:
 
     def plan(self) -> tuple[list[_Item], list[str]]:
         """Return the files to consider and the destination names to delete."""
-        if not self._source_is_dir():
+        if not self._source_is_dir:
             return self._plan_file(), []
         sources = self._listing(self.source_backend, self.source)
         targets = self._listing(self.target_backend, self.destination)

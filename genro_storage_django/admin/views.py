@@ -112,7 +112,9 @@ def _row(mount: str, directory: str, entry: Entry) -> dict[str, Any]:
 def _list(request: HttpRequest, storage: MountStorage, path: str) -> list[Entry]:
     try:
         return storage.scandir(path)
-    except (OSError, ImproperlyConfigured):
+    except (OSError, ImproperlyConfigured) as error:
+        if path and isinstance(error, NotADirectoryError):
+            return []  # a file: browse() sends the user to its page
         # The reason may name hosts or keys of the mount's settings: log it only.
         logger.exception("Listing %r of mount %r failed", path, storage.mount.name)
         messages.error(request, _("This folder could not be listed."))
@@ -124,13 +126,15 @@ def browse(model_admin: StorageAdmin, request: HttpRequest, mount: str, path: st
     storage = mount_storage(mount)
     permitted = require(request.user, storage, "view")
     path = clean_name(path)
-    if path and not storage.isdir(path):
+    listed = _list(request, storage, path)
+    # A listing with entries is a folder: only an empty one costs another request.
+    if path and not listed and not storage.isdir(path):
         if storage.exists(path):
             return HttpResponseRedirect(url_for("file", mount, path))
         raise Http404("No such folder.")
     query = request.GET.get("q", "")
     order = listing.Order.parse(request.GET.get("o"))
-    entries = listing.filter_entries(_list(request, storage, path), query)
+    entries = listing.filter_entries(listed, query)
     page = listing.paginate(listing.sort_entries(entries, order), request.GET.get("p"))
     pages = [
         (

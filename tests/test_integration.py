@@ -95,7 +95,11 @@ def test_deconstruct_and_equality(demo_mounts):
 
 
 def test_migrations_are_stable_and_hold_no_settings(tmp_path):
-    env = {**os.environ, "DEMO_VAR_DIR": str(tmp_path)}
+    env = {
+        **os.environ,
+        "DEMO_VAR_DIR": str(tmp_path),
+        "DJANGO_SETTINGS_MODULE": "testproject.settings",
+    }
     result = subprocess.run(
         [sys.executable, "testproject/manage.py", "makemigrations", "--check", "--dry-run"],
         cwd=REPO,

@@ -14,12 +14,19 @@ def clean_name(name: str) -> str:
 
     Backslashes count as separators (as in ``Storage.generate_filename``);
     empty and ``.`` segments are dropped. ``SuspiciousFileOperation`` is raised
-    for NUL bytes, absolute paths and ``..`` segments, so no name can leave its
+    for NUL bytes, lone surrogates, absolute paths and ``..`` segments, so no name can leave its
     mount. The empty string names the root itself.
     """
     name = str(name)
     if "\x00" in name:
         raise SuspiciousFileOperation(f"Detected a NUL byte in the file name {name!r}.")
+    if not name.isascii():
+        try:
+            name.encode("utf-8")
+        except UnicodeEncodeError:
+            # A lone surrogate: no object store takes it, and a local file
+            # would get a name that is not text (undecodable bytes).
+            raise SuspiciousFileOperation(f"The file name {name!r} is not valid text.") from None
     posix = name.replace("\\", "/")
     parts = [part for part in posix.split("/") if part not in ("", ".")]
     cleaned = "/".join(parts)

@@ -27,6 +27,7 @@ class AzureBackend(ObjectStoreBackend):
     extra = "azure"
     requires = ("adlfs",)
     bucket_option = "container"
+    version_marker = "?versionid="
     options = {
         "container": Option((str,), required=True),
         "account_name": Option((str,)),

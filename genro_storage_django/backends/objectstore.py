@@ -17,6 +17,8 @@ from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
+from django.core.exceptions import SuspiciousFileOperation
+
 from genro_storage_django.backends.base import Backend, Entry, Option, _abandon
 
 if TYPE_CHECKING:
@@ -44,6 +46,9 @@ class ObjectStoreBackend(Backend):
 
     #: The settings key naming the bucket ("bucket", or "container" on Azure).
     bucket_option: ClassVar[str] = "bucket"
+    #: Text the fsspec class cuts out of any path as an object version
+    #: ("?versionId=" in s3fs): a name holding it would reach another key.
+    version_marker: ClassVar[str | None] = None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -77,6 +82,13 @@ class ObjectStoreBackend(Backend):
     @cached_property
     def root(self) -> str:
         return f"{self.bucket}/{self.prefix}" if self.prefix else self.bucket
+
+    def full_path(self, name: str) -> str:
+        if self.version_marker and self.version_marker in name:
+            raise SuspiciousFileOperation(
+                f"{name!r} holds {self.version_marker!r}, read as an object version."
+            )
+        return super().full_path(name)
 
     def key(self, path: str) -> str:
         """Return the object key of the fsspec ``path`` (the path without the bucket)."""

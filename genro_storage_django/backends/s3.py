@@ -21,6 +21,7 @@ class S3Backend(ObjectStoreBackend):
     type_name = "s3"
     extra = "s3"
     requires = ("s3fs",)
+    version_marker = "?versionId="
     options = {
         "bucket": Option((str,), required=True),
         "region": Option((str,)),

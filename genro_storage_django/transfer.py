@@ -366,6 +366,12 @@ class Transfer:
         source, target = self.source_backend, self.target_backend
         if self.server_side and source.copy_within(target, item.source, item.target):
             self.listener.transferred(item.stat.size)
+        elif item.stat.size <= CHUNK_SIZE:
+            # Small files in one read: opening one would first ask for its size
+            # (a HEAD request on object stores), which the listing already gave.
+            data = source.read(item.source)
+            target.write(item.target, [data], overwrite=True)
+            self.listener.transferred(len(data))
         else:
             with source.open(item.source, "rb") as file:
                 target.write(item.target, self._chunks(file), overwrite=True)

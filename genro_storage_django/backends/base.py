@@ -115,6 +115,10 @@ class Backend:
         """Return a file object for ``path`` opened in ``mode``."""
         return self.fs.open(path, mode)
 
+    def read(self, path: str) -> bytes:
+        """Return the content of the file at ``path``, in one request where that applies."""
+        return bytes(self.fs.cat_file(path))
+
     def write(self, path: str, chunks: Iterable[bytes], overwrite: bool) -> None:
         """Stream ``chunks`` to ``path``.
 

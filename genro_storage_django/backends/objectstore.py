@@ -37,7 +37,7 @@ OBJECT_STORE_OPTIONS: dict[str, Option] = {
 TRANSLATED = (
     *("open", "write", "delete", "exists", "isdir", "info", "size", "scandir"),
     *("modified_time", "created_time", "makedirs", "move", "delete_tree", "url"),
-    *("find", "copy_within"),
+    *("find", "copy_within", "read"),
 )
 
 

@@ -53,6 +53,26 @@ class Problem:
     warning: bool = False
 
 
+class Options(dict[str, Any]):
+    """The options of a mount; its repr hides the values of secret options.
+
+    Error reports (the mail to ``ADMINS``, logs) print the local variables of
+    each frame, and code holds ``mount.options`` in locals.
+    """
+
+    def __init__(self, values: Mapping[str, Any], secret: frozenset[str] = frozenset()) -> None:
+        super().__init__(values)
+        self.secret = secret
+
+    def __repr__(self) -> str:
+        return repr(
+            {
+                key: "********" if key in self.secret and value is not None else value
+                for key, value in self.items()
+            }
+        )
+
+
 @dataclass(frozen=True, repr=False)
 class Mount:
     """A validated mount: its name, type, common options and the type's own options."""
@@ -222,7 +242,9 @@ def parse_mount(name: str, raw: Any) -> tuple[Mount | None, list[Problem]]:
         return None, problems
     common = {key: values.pop(key) for key in COMMON_OPTIONS}
     del common["type"]
-    return Mount(name=name, type=mount_type, options=values, **common), problems
+    secret = frozenset(key for key, option in schema.items() if option.secret)
+    options = Options(values, secret)
+    return Mount(name=name, type=mount_type, options=options, **common), problems
 
 
 def _named_definitions(raw: Any) -> tuple[list[tuple[str, Any]], list[Problem]]:

@@ -7,6 +7,8 @@ import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_variables
 from fsspec.asyn import sync
 
 from genro_storage_django.backends.base import Option, as_utc
@@ -34,19 +36,29 @@ class GCSBackend(ObjectStoreBackend):
         **OBJECT_STORE_OPTIONS,
     }
 
+    # Django's error pages and mails show a frame's locals: hide the token.
+    @method_decorator(sensitive_variables())
     def create_filesystem(self) -> GCSFileSystem:
         from gcsfs import GCSFileSystem
 
         options = self.mount.options
-        return GCSFileSystem(
-            token=options["token"],
-            project=options["project"],
-            endpoint_url=options["endpoint_url"],
-            # Another process may change the bucket at any time: never answer
-            # from a listing made earlier.
-            use_listings_cache=False,
-            skip_instance_cache=True,
-        )
+        try:
+            return GCSFileSystem(
+                token=options["token"],
+                project=options["project"],
+                endpoint_url=options["endpoint_url"],
+                # Another process may change the bucket at any time: never
+                # answer from a listing made earlier.
+                use_listings_cache=False,
+                skip_instance_cache=True,
+            )
+        except Exception as error:
+            # gcsfs takes a token that is not a file for an access token and
+            # checks it with Google: its errors quote the token. Drop them.
+            raise PermissionError(
+                f"Mount {self.mount.name!r}: the GCS credentials ('token') could not be "
+                f"loaded ({type(error).__name__})."
+            ) from None
 
     def first_key(self, prefix: str) -> str | None:
         response = sync(

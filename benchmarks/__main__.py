@@ -113,8 +113,11 @@ def main(argv: list[str]) -> int:
             for name in selected:
                 print(f"{name} ...", flush=True)
                 step = time.monotonic()
+                first = len(report.rows)
                 _run(name, report, server, bench_dir, sizes[name], available, args.workers)
                 print(f"{name} done in {time.monotonic() - step:.0f} s", flush=True)
+                partial = Report(rows=report.rows[first:])
+                print(render_text(table(partial)), flush=True)
     finally:
         shutil.rmtree(bench_dir, ignore_errors=True)
     rows = table(report)

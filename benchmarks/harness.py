@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 import statistics
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,12 +21,14 @@ class Run:
 
     wall: float
     max_rss: int
+    output: str = ""
 
 
 def run(args: Sequence[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> Run:
     """Run ``args`` to completion; raise with its output if it fails.
 
-    The peak RSS is the child's own (``wait4``), not the largest of all children.
+    The peak RSS is the child's own high-water mark (``VmHWM``), polled while it
+    runs: ``wait4``'s ``ru_maxrss`` would count this process's RSS at fork time.
     """
     with tempfile.TemporaryFile() as output:
         started = time.perf_counter()
@@ -38,14 +40,32 @@ def run(args: Sequence[str], env: dict[str, str] | None = None, cwd: Path | None
             env=env,
             cwd=cwd or ROOT,
         )
-        _, status, usage = os.wait4(process.pid, 0)
+        peak = [0]
+        watcher = threading.Thread(target=_watch_rss, args=(process, peak), daemon=True)
+        watcher.start()
+        process.wait()
         wall = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
+        watcher.join()
+        output.seek(0)
+        text = output.read().decode(errors="replace")
         if process.returncode:
-            output.seek(0)
-            tail = output.read()[-3000:].decode(errors="replace")
+            tail = text[-3000:]
             raise RuntimeError(f"{' '.join(args)} exited with {process.returncode}:\n{tail}")
-    return Run(wall, usage.ru_maxrss * 1024)
+    return Run(wall, peak[0], text)
+
+
+def _watch_rss(process: subprocess.Popen, peak: list[int]) -> None:
+    status = f"/proc/{process.pid}/status"
+    while process.returncode is None:
+        try:
+            with open(status) as file:
+                for line in file:
+                    if line.startswith("VmHWM:"):
+                        peak[0] = max(peak[0], int(line.split()[1]) * 1024)
+                        break
+        except (FileNotFoundError, ProcessLookupError, ValueError):
+            return
+        time.sleep(0.01)
 
 
 def repeat(

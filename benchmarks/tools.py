@@ -32,11 +32,14 @@ def ours_env(bench_dir: Path, s3_url: str, bucket: str = "bench-ours") -> dict[s
     )
 
 
-def storage_copy(source: str, destination: str, workers: int | None = None) -> list[str]:
+def storage_copy(
+    source: str, destination: str, workers: int | None = None, summary: bool = False
+) -> list[str]:
+    """The command line; ``summary`` prints its JSON summary (with the copy's own time)."""
     args = [sys.executable, str(MANAGE), "storage_copy", source, destination, "--no-progress"]
     if workers is not None:
         args += ["--workers", str(workers)]
-    return [*args, "--verbosity", "0"]
+    return [*args, "--json" if summary else "--verbosity=0"]
 
 
 def rclone_env(s3_url: str) -> dict[str, str]:

@@ -5,6 +5,7 @@ Wall time and the peak RSS of the copying process itself (``wait4``).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -49,7 +50,7 @@ def bench(
             if label == "cp":
                 args = ["cp", str(source), str(out / "big.bin")]
             else:
-                args = tools.storage_copy("disk:wl2/big.bin", "disk:wl2-out/big.bin")
+                args = tools.storage_copy("disk:wl2/big.bin", "disk:wl2-out/big.bin", summary=True)
             local[label].append(run(args, env))
             if (out / "big.bin").stat().st_size != size:
                 raise RuntimeError(f"{label}: incomplete copy")
@@ -60,10 +61,19 @@ def bench(
                 args = tools.rclone_copy(str(source.parent), f"s3:{BUCKET}/rclone-{number}")
                 remote[label].append(run(args, rclone_env))
             else:
-                args = tools.storage_copy("disk:wl2/big.bin", f"s3:ours-{number}/big.bin")
+                args = tools.storage_copy(
+                    "disk:wl2/big.bin", f"s3:ours-{number}/big.bin", summary=True
+                )
                 remote[label].append(run(args, env))
             _empty_bucket(server)
+    # What every storage_copy pays before copying: Python, Django, the listing.
+    (source.parent / "tiny.bin").write_bytes(b"x")
+    startup = [
+        run(tools.storage_copy("disk:wl2/tiny.bin", f"disk:wl2-out/tiny-{n}.bin"), env).wall
+        for n in range(repeats)
+    ]
     shutil.rmtree(out, ignore_errors=True)
+    report.add(Row("WL2", "local → local (1 byte)", "storage_copy (start-up)", median(startup)))
     _rows(report, "local → local", local, size, "cp")
     _rows(report, "local → S3", remote, size, "rclone copy")
 
@@ -82,6 +92,13 @@ def _empty_bucket(server: S3Server) -> None:
     fs.rm(found)
 
 
+def _copy_time(runs: list) -> float:
+    """The median time of the copy itself, from storage_copy's JSON summary."""
+    decoder = json.JSONDecoder()
+    summaries = [decoder.raw_decode(r.output[r.output.index("{") :])[0] for r in runs]
+    return median([summary["elapsed"] for summary in summaries])
+
+
 def _rows(report: Report, case: str, runs: dict[str, list], size: int, reference: str) -> None:
     ours = median([r.wall for r in runs["storage_copy"]])
     label = f"{case} ({size // MIB} MiB)"
@@ -91,16 +108,10 @@ def _rows(report: Report, case: str, runs: dict[str, list], size: int, reference
             continue
         seconds = median([r.wall for r in values])
         rss = max(r.max_rss for r in values) / MIB
-        report.add(
-            Row(
-                "WL2",
-                label,
-                tool,
-                seconds,
-                seconds / ours,
-                {"MiB/s": size / MIB / seconds, "peak RSS MiB": rss},
-            )
-        )
+        extra = {"MiB/s": size / MIB / seconds, "peak RSS MiB": rss}
+        if tool == "storage_copy":
+            extra["copy itself"] = f"{_copy_time(values):.2f} s"
+        report.add(Row("WL2", label, tool, seconds, seconds / ours, extra))
     ours_rss = max(r.max_rss for r in runs["storage_copy"]) / MIB
     report.target(
         "WL2", f"{case}: storage_copy peak RSS < 150 MiB", f"{ours_rss:.0f} MiB", ours_rss < 150
@@ -110,6 +121,7 @@ def _rows(report: Report, case: str, runs: dict[str, list], size: int, reference
         report.target(
             "WL2",
             "local → local: storage_copy ≥ 0.7x the speed of cp",
-            f"{cp / ours:.2f}x",
+            f"{cp / ours:.2f}x (the copy itself, start-up excluded: "
+            f"{cp / _copy_time(runs['storage_copy']):.2f}x)",
             cp / ours >= 0.7,
         )

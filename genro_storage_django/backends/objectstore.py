@@ -222,6 +222,12 @@ def _translating(method: Callable[..., Any]) -> Callable[..., Any]:
 
     def translate(self: ObjectStoreBackend, error: Exception, args: tuple[Any, ...]) -> None:
         described = self.describe_error(error)
+        cause = error.__cause__
+        while described is None and isinstance(cause, Exception):
+            # fsspec classes wrap SDK errors: adlfs raises
+            # RuntimeError("Failed to upload block: ...") from an AzureError.
+            described = self.describe_error(cause)
+            cause = cause.__cause__
         if described is None:
             raise error
         error_class, reason = described

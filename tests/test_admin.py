@@ -623,3 +623,17 @@ def test_listing_errors_show_a_message(admin_client: Client, mounts: Any) -> Non
         response = admin_client.get(url("browse", "files"))
     assert response.status_code == 200
     assert texts(response) == ["This folder could not be listed."]
+
+
+@pytest.mark.parametrize("view", ["browse", "file", "download"])
+def test_a_backend_that_does_not_answer_gives_a_message_not_a_500(
+    admin_client: Client, view: str
+) -> None:
+    # Port 9 (discard) refuses connections on this machine: the server is "down".
+    down = {"down": {"type": "http", "base_url": "http://127.0.0.1:9/"}}
+    with override_settings(STORAGE_MOUNTS=down):
+        response = admin_client.get(url(view, "down", "dir/file.txt"))
+        assert response.status_code == 302
+        assert response["Location"] == MOUNTS_URL
+        shown = [str(message) for message in get_messages(response.wsgi_request)]
+        assert any("did not answer" in message for message in shown), shown

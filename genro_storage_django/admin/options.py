@@ -6,10 +6,11 @@ from collections.abc import Callable
 from functools import update_wrapper
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponseBase
-from django.urls import URLPattern, path, re_path
+from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect
+from django.urls import URLPattern, path, re_path, reverse
+from django.utils.translation import gettext as _
 
 from genro_storage_django.admin import actions, views
 from genro_storage_django.admin.access import user_can
@@ -55,6 +56,8 @@ class StorageAdmin(admin.ModelAdmin):
         return user_can(request.user, "view")
 
     def _wrap(self, view: View) -> View:
+        changelist = f"{self.opts.app_label}_{self.opts.model_name}_changelist"
+
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             request.current_app = self.admin_site.name
             try:
@@ -62,6 +65,14 @@ class StorageAdmin(admin.ModelAdmin):
             except MountPermissionError:
                 # The mount said no, whatever the view checked first: nothing changed.
                 raise PermissionDenied from None
+            except OSError as error:
+                # The backend failed (server down, timeout): say so, not a 500.
+                # Adapter errors name the mount and carry no secret.
+                messages.error(
+                    request,
+                    _("The storage did not answer: %(error)s") % {"error": error},
+                )
+                return HttpResponseRedirect(reverse(f"{self.admin_site.name}:{changelist}"))
 
         return self.admin_site.admin_view(update_wrapper(wrapper, view))
 

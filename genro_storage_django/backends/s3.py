@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime
+import itertools
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -124,6 +126,19 @@ class S3Backend(ObjectStoreBackend):
             # Refused as too large for one request: the multipart copy.
             self.fs.cp_file(source, destination)
         return True
+
+    def write(self, path: str, chunks: Iterable[bytes], overwrite: bool) -> None:
+        if not overwrite:
+            super().write(path, chunks, overwrite)
+            return
+        chunks = iter(chunks)
+        head = list(itertools.islice(chunks, 2))
+        if len(head) < 2:
+            # One chunk (a small file, as transfers send them): one PutObject,
+            # without the buffered file's extra hops to s3fs's event loop.
+            self.fs.pipe_file(path, head[0] if head else b"", **self.write_options(path))
+            return
+        super().write(path, itertools.chain(head, chunks), overwrite)
 
     def read(self, path: str) -> bytes:
         # One GET: with concurrency, s3fs first asks for the size (a HEAD).

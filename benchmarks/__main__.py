@@ -96,7 +96,13 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="Tiny sizes, one run each.")
     parser.add_argument("--only", default=",".join(WORKLOADS), help="Comma-separated workloads.")
-    parser.add_argument("--workers", type=int, default=4, help="storage_copy workers in WL1.")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=10,
+        help="WL1 also runs storage_copy and rclone with this parallelism (default: 10, "
+        "aws s3 sync's), besides their defaults.",
+    )
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results")
     args = parser.parse_args(argv)
     sizes = SMOKE if args.smoke else FULL

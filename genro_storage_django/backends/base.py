@@ -126,14 +126,7 @@ class Backend:
         """
         if not overwrite and self.fs.exists(path):
             raise FileExistsError(path)
-        destination = self.fs.open(path, "wb")
-        try:
-            for chunk in chunks:
-                destination.write(chunk)
-        except BaseException:
-            _abandon(destination)
-            raise
-        destination.close()
+        stream_into(self.fs.open(path, "wb"), chunks)
 
     def delete(self, path: str) -> None:
         """Delete the file at ``path``; a missing file is not an error."""
@@ -265,6 +258,21 @@ def as_utc(value: datetime.datetime | float | str) -> datetime.datetime:
     if value.tzinfo is None:
         return value.replace(tzinfo=datetime.timezone.utc)
     return value.astimezone(datetime.timezone.utc)
+
+
+def stream_into(destination: IO[bytes], chunks: Iterable[bytes]) -> None:
+    """Write ``chunks`` to the fsspec file ``destination`` and close (publish) it.
+
+    On any error the file is discarded instead: closing would publish what was
+    written so far (a multipart upload is aborted, the key left untouched).
+    """
+    try:
+        for chunk in chunks:
+            destination.write(chunk)
+    except BaseException:
+        _abandon(destination)
+        raise
+    destination.close()
 
 
 def _abandon(file: Any) -> None:

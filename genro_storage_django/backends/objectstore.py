@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
+import itertools
 import mimetypes
 from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
@@ -19,7 +20,7 @@ from urllib.parse import quote
 
 from django.core.exceptions import SuspiciousFileOperation
 
-from genro_storage_django.backends.base import Backend, Entry, Option, _abandon
+from genro_storage_django.backends.base import Backend, Entry, Option, stream_into
 
 if TYPE_CHECKING:
     from genro_storage_django.conf import Problem
@@ -138,17 +139,7 @@ class ObjectStoreBackend(Backend):
             raise FileExistsError(path)
         # "xb" makes the store refuse the commit if the key was taken meanwhile.
         mode = "xb" if first and not overwrite else "wb"
-        destination = self.open(path, mode)
-        try:
-            destination.write(first)
-            for chunk in chunks:
-                destination.write(chunk)
-        except BaseException:
-            # Closing would publish what was written so far: discard it
-            # (this aborts a multipart upload) and leave the key untouched.
-            _abandon(destination)
-            raise
-        destination.close()
+        stream_into(self.open(path, mode), itertools.chain([first], chunks))
 
     def exists(self, path: str) -> bool:
         key = self.key(path)

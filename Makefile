@@ -33,8 +33,8 @@ test-deps: install
 	bash scripts/test-deps.sh
 
 lint: install
-	$(BIN)/ruff check genro_storage_django tests testproject docs
-	$(BIN)/ruff format --check genro_storage_django tests testproject docs
+	$(BIN)/ruff check genro_storage_django tests testproject docs benchmarks
+	$(BIN)/ruff format --check genro_storage_django tests testproject docs benchmarks
 	$(BIN)/mypy genro_storage_django
 
 docs: install
@@ -48,7 +48,6 @@ test: lint docs pytest
 # Installs the comparison tools first (benchmarks/setup.sh); see docs/benchmarks.rst.
 bench: install
 	bash benchmarks/setup.sh
-	$(BIN)/ruff check benchmarks
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 demo: $(DEMO_STAMP)

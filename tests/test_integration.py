@@ -94,11 +94,13 @@ def test_deconstruct_and_equality(demo_mounts):
     assert MountStorage(mount="media") != get_storage("scratch")
 
 
-def test_migrations_are_stable_and_hold_no_settings(tmp_path):
+def assert_no_migration_changes(tmp_path: Path, settings_module: str, **env: str) -> None:
+    """Run ``makemigrations --check`` on the testproject in a child process."""
     env = {
         **os.environ,
         "DEMO_VAR_DIR": str(tmp_path),
-        "DJANGO_SETTINGS_MODULE": "testproject.settings",
+        "DJANGO_SETTINGS_MODULE": settings_module,
+        **env,
     }
     result = subprocess.run(
         [sys.executable, "testproject/manage.py", "makemigrations", "--check", "--dry-run"],
@@ -109,6 +111,10 @@ def test_migrations_are_stable_and_hold_no_settings(tmp_path):
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_migrations_are_stable_and_hold_no_settings(tmp_path):
+    assert_no_migration_changes(tmp_path, "testproject.settings")
     migration = (REPO / "testproject/demo/migrations/0001_initial.py").read_text()
     assert 'MountStorage(mount="media")' in migration
     assert "path" not in migration.split("MountStorage(")[1].split(")")[0]
@@ -121,21 +127,7 @@ def test_makemigrations_is_unchanged_when_mount_settings_change(tmp_path):
         "STORAGE_MOUNTS = {'media': {'type': 'memory', 'file_overwrite': True},\n"
         "                  'scratch': {'type': 'local', 'path': '/tmp/elsewhere'}}\n"
     )
-    env = {
-        **os.environ,
-        "DEMO_VAR_DIR": str(tmp_path),
-        "PYTHONPATH": str(tmp_path),
-        "DJANGO_SETTINGS_MODULE": "moved_settings",
-    }
-    result = subprocess.run(
-        [sys.executable, "testproject/manage.py", "makemigrations", "--check", "--dry-run"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert_no_migration_changes(tmp_path, "moved_settings", PYTHONPATH=str(tmp_path))
 
 
 def test_memory_mounts_are_isolated_from_each_other_and_from_fsspec():

@@ -35,7 +35,14 @@ from django.core.files import File
 from django.test import override_settings
 
 from genro_storage_django import get_storage
-from tests.servers import AZURITE_ACCOUNT, AZURITE_KEY, ROOT, free_port, wait_for_port
+from tests.servers import (
+    AZURITE_ACCOUNT,
+    AZURITE_KEY,
+    ROOT,
+    RestartableS3,
+    free_port,
+    wait_for_port,
+)
 
 MiB = 1024 * 1024
 BUCKET = "reliability-faults"
@@ -114,28 +121,9 @@ def pending_uploads(storage) -> list[Any]:
 # S3, in process: the data survive a stop.
 
 
-class ThreadedS3:
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.server: Any = None
-
-    def start(self) -> None:
-        from moto.server import ThreadedMotoServer
-
-        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
-        self.server.start()
-        wait_for_port(self.port)
-
-    def stop(self) -> None:
-        if self.server is not None:
-            self.server.stop()
-            self.server = None
-
-
 @pytest.fixture
-def threaded_s3() -> Iterator[ThreadedS3]:
-    s3 = ThreadedS3()
+def threaded_s3() -> Iterator[RestartableS3]:
+    s3 = RestartableS3()
     s3.start()
     make_bucket(s3.url)
     with override_settings(STORAGE_MOUNTS={"s3": s3_mount(s3.url)}):
@@ -146,7 +134,7 @@ def threaded_s3() -> Iterator[ThreadedS3]:
     s3.stop()
 
 
-def test_s3_stopped_mid_save(threaded_s3: ThreadedS3) -> None:
+def test_s3_stopped_mid_save(threaded_s3: RestartableS3) -> None:
     _faults.append("s3 stopped mid-save")
     storage = get_storage("s3")
     with pytest.raises(OSError) as caught:
@@ -158,7 +146,7 @@ def test_s3_stopped_mid_save(threaded_s3: ThreadedS3) -> None:
     assert digest(storage, "big.bin") == DIGEST
 
 
-def test_s3_source_fails_mid_save_aborts_the_upload(threaded_s3: ThreadedS3) -> None:
+def test_s3_source_fails_mid_save_aborts_the_upload(threaded_s3: RestartableS3) -> None:
     _faults.append("s3 source failed mid-save")
     storage = get_storage("s3")
 
@@ -173,7 +161,7 @@ def test_s3_source_fails_mid_save_aborts_the_upload(threaded_s3: ThreadedS3) -> 
     assert digest(storage, "big.bin") == DIGEST
 
 
-def test_s3_restarted_between_two_calls(threaded_s3: ThreadedS3) -> None:
+def test_s3_restarted_between_two_calls(threaded_s3: RestartableS3) -> None:
     _faults.append("s3 restarted between calls")
     storage = get_storage("s3")
     storage.save("big.bin", FailingSource())

@@ -23,7 +23,7 @@ from django.test import override_settings
 
 from genro_storage_django import get_storage, transfer
 from genro_storage_django.management.commands.storage_copy import Command, summary_line
-from tests.servers import free_port, wait_for_port
+from tests.servers import RestartableS3
 from tests.test_transfer import TREE, read_tree, write_tree
 
 REPO = Path(__file__).resolve().parent.parent
@@ -230,25 +230,8 @@ MiB = 1024 * 1024
 FAULT_BUCKET = "transfer-faults"
 
 
-class PrivateS3:
-    """A moto server on its own port; its data outlive a stop, as a real store's would."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.server: Any = None
-
-    def start(self) -> None:
-        from moto.server import ThreadedMotoServer
-
-        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
-        self.server.start()
-        wait_for_port(self.port)
-
-    def stop(self) -> None:
-        if self.server is not None:
-            self.server.stop()
-            self.server = None
+class PrivateS3(RestartableS3):
+    """A moto server of this test's own, with a mount that fails fast once it stops."""
 
     def mount(self) -> dict[str, Any]:
         # Small parts, so that a 16 MiB file is a multipart upload; few retries,

@@ -21,6 +21,7 @@ from genro_storage_django.conf import Problem
 class LocalBackend(Backend):
     type_name = "local"
     options = {"path": Option((str, os.PathLike), required=True)}
+    inline_io = True
 
     @classmethod
     def validate(cls, mount_name: str, options: dict[str, Any]) -> list[Problem]:
@@ -64,28 +65,31 @@ class LocalBackend(Backend):
 
     def _publish(self, path: str, fill: Callable[[str], object], overwrite: bool) -> None:
         directory = os.path.dirname(path)
-        self._makedirs(directory)
+        if not os.path.isdir(directory):
+            self._makedirs(directory)
         # Write to a temporary file beside the target, then publish it under the
         # final name in one step: readers never see a half-written file.
-        # fill() creates it: reopening an empty file made by mkstemp() truncates
-        # it, and ext4 then allocates its blocks at close (auto_da_alloc), which
-        # made every later delete of the file ~10x slower (docs/benchmarks.rst).
+        # fill() creates it, with the mode open() gives (0o666 less the umask,
+        # as FileSystemStorage): reopening an empty file made by mkstemp()
+        # truncates it, and ext4 then allocates its blocks at close
+        # (auto_da_alloc), which made every later delete of the file ~10x
+        # slower (docs/benchmarks.rst).
         temporary = os.path.join(directory, f".{uuid.uuid4().hex}.part")
         try:
             fill(temporary)
             if settings.FILE_UPLOAD_PERMISSIONS is not None:
                 os.chmod(temporary, settings.FILE_UPLOAD_PERMISSIONS)
-            else:
-                os.chmod(temporary, 0o666 & ~_umask())
             if overwrite:
                 os.replace(temporary, path)
-            else:
-                # link() fails if the name exists, so two concurrent saves of
-                # one name can never replace each other's file.
-                os.link(temporary, path)
-        finally:
+                return
+            # link() fails if the name exists, so two concurrent saves of
+            # one name can never replace each other's file.
+            os.link(temporary, path)
+        except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temporary)
+            raise
+        os.unlink(temporary)
 
     def modified_from_info(self, info: dict[str, Any]) -> datetime.datetime | None:
         return as_utc(info["mtime"]) if "mtime" in info else None
@@ -181,10 +185,3 @@ class LocalBackend(Backend):
             os.makedirs(directory, mode, exist_ok=True)
         finally:
             os.umask(old_umask)
-
-
-def _umask() -> int:
-    # os.umask() can only be read by setting it; put it straight back.
-    current = os.umask(0)
-    os.umask(current)
-    return current

@@ -16,7 +16,7 @@ class GenroStorageConfig(AppConfig):
         from genro_storage_django.conf import reset_config
         from genro_storage_django.storage import reset_storages
 
-        checks.register(storage_checks.check_storage_mounts)
-        checks.register(storage_checks.check_extras)
+        checks.register(storage_checks.check_storage_mounts, storage_checks.TAG)
+        checks.register(storage_checks.check_extras, storage_checks.TAG)
         setting_changed.connect(reset_config, dispatch_uid="genro_storage_django.reset_config")
         setting_changed.connect(reset_storages, dispatch_uid="genro_storage_django.reset_storages")

@@ -9,6 +9,8 @@ from django.core.checks import CheckMessage, Error, Warning
 from genro_storage_django.conf import get_config
 
 CHECK_ID_PREFIX = "genro_storage_django"
+#: The tag of these checks: ``manage.py check --tag storage_mounts`` runs them alone.
+TAG = "storage_mounts"
 
 
 def check_storage_mounts(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:

@@ -5,14 +5,17 @@ from __future__ import annotations
 import json
 import sys
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from tqdm import tqdm
 
 from genro_storage_django import transfer
+from genro_storage_django.checks import TAG
 from genro_storage_django.transfer import FileOutcome, TransferListener, TransferResult
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 LABELS = {"copy": "copied", "skip": "skipped", "delete": "deleted", "fail": "FAILED"}
 DRY_LABELS = {**LABELS, "copy": "would copy", "delete": "would delete"}
@@ -42,6 +45,8 @@ class Reporter(TransferListener):
         if self.verbosity >= 3:
             self.write(f"To process: {files} files, {human_size(size)}.")
         if self.progress:
+            from tqdm import tqdm  # only on a terminal: not worth importing otherwise
+
             options: dict[str, Any] = {"file": sys.stderr, "dynamic_ncols": True, "leave": False}
             self.bars = [
                 tqdm(total=size, unit="B", unit_scale=True, unit_divisor=1024, **options),
@@ -64,7 +69,7 @@ class Reporter(TransferListener):
 
     def write(self, line: str) -> None:
         if self.bars:
-            tqdm.write(line, file=sys.stdout)
+            self.bars[0].write(line, file=sys.stdout)
         else:
             self.command.stdout.write(line)
 
@@ -93,6 +98,9 @@ class Command(BaseCommand):
         "Copy SRC to DST, both MOUNT:PATH (a file, or a directory copied recursively). "
         "Rerunning the same command copies only what is missing or different."
     )
+    # Only the mounts matter to a copy (as collectstatic checks only static
+    # files): the other checks would import every URLconf and admin first.
+    requires_system_checks = [TAG]
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("source", metavar="SRC", help="MOUNT:PATH to copy from.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
+import threading
 import time
 import tracemalloc
 from collections.abc import Iterator
@@ -590,6 +591,89 @@ def test_s3_to_s3_copies_on_the_server_and_compares_etags(s3_mount_config, s3_se
         assert all(path.rstrip("/").count("/") == 1 for path in reads), reads
         with pytest.raises(ValueError, match="overlap"):
             transfer.copy("a:", "a:inner")
+
+
+# Many small files on S3: coroutines on fsspec's event loop, not worker threads
+
+
+class ThreadRecorder(Recorder):
+    """Remember the thread that moved each amount of bytes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.threads: list[tuple[int, str]] = []
+
+    def transferred(self, size: int) -> None:
+        super().transferred(size)
+        self.threads.append((size, threading.current_thread().name))
+
+
+@pytest.fixture
+def s3_and_local(s3_mount_config, tmp_path):
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    src.mkdir()
+    mounts = {
+        "src": {"type": "local", "path": str(src)},
+        "dst": {"type": "local", "path": str(dst)},
+        "s3": s3_mount_config,
+    }
+    with override_settings(STORAGE_MOUNTS=mounts):
+        yield src, dst
+
+
+SMALL_FILES = {f"small/{i:02}.bin": os.urandom(100 + i) for i in range(24)}
+
+
+@pytest.mark.parametrize(("source", "destination"), [("src:", "s3:in"), ("s3:in", "dst:")])
+def test_small_files_of_s3_are_coroutines_and_large_ones_threads(s3_and_local, source, destination):
+    src, dst = s3_and_local
+    files = {**SMALL_FILES, "large.bin": os.urandom(2 * MiB)}
+    write_tree(src, files)
+    if source.startswith("s3"):
+        assert transfer.copy("src:", "s3:in").ok
+    recorder = ThreadRecorder()
+    result = transfer.copy(source, destination, listener=recorder, workers=3)
+    assert result.ok and names(result, "copy") == sorted(files)
+    small = {thread for size, thread in recorder.threads if size < 1000}
+    large = {thread for size, thread in recorder.threads if size == MiB}
+    assert len(recorder.threads) == len(SMALL_FILES) + 2
+    assert small == {"fsspecIO"}  # fsspec's event loop thread
+    assert len(large) == 1 and large.pop().startswith("storage-copy")
+    assert (read_tree(dst) if destination == "dst:" else storage_tree("s3", "in")) == files
+
+
+def test_a_vanished_small_file_fails_alone_on_the_event_loop(s3_and_local):
+    src, _ = s3_and_local
+    write_tree(src, SMALL_FILES)
+    result = transfer.copy("src:", "s3:in", listener=VanishingSource(src / "small/05.bin"))
+    assert [f.name for f in result.failed] == ["small/05.bin"]
+    assert "FileNotFoundError" in result.failed[0].reason
+    assert len(names(result, "copy")) == len(SMALL_FILES) - 1
+    assert not get_storage("s3").exists("in/small/05.bin")
+
+
+def test_ctrl_c_from_a_listener_on_the_event_loop_stops_and_the_loop_lives_on(s3_and_local):
+    src, _ = s3_and_local
+    write_tree(src, SMALL_FILES)
+    # KeyboardInterrupt raised on fsspec's loop thread must not end that loop.
+    listener = CrashAfter(1000, KeyboardInterrupt())
+    first = transfer.copy("src:", "s3:in", listener=listener, workers=2)
+    assert first.interrupted and 1 <= len(names(first, "copy")) < len(SMALL_FILES)
+    second = transfer.copy("src:", "s3:in")
+    assert second.ok
+    assert sorted(names(second, "copy") + names(second, "skip")) == sorted(SMALL_FILES)
+    assert storage_tree("s3", "in") == SMALL_FILES
+
+
+def test_a_real_ctrl_c_during_small_s3_copies_stops_cleanly(s3_and_local):
+    src, _ = s3_and_local
+    write_tree(src, SMALL_FILES)
+    first = transfer.copy("src:", "s3:in", listener=InterruptAfter(3), workers=1)
+    assert first.interrupted and not first.ok
+    assert 3 <= len(names(first, "copy")) < len(SMALL_FILES)
+    assert sorted(storage_tree("s3", "in")) == names(first, "copy")
+    assert transfer.copy("src:", "s3:in").ok
+    assert storage_tree("s3", "in") == SMALL_FILES
 
 
 def test_http_source_to_local(http_mount_config, tmp_path):

@@ -13,6 +13,8 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar
 from genro_storage_django.exceptions import MissingExtra
 
 if TYPE_CHECKING:
+    import asyncio
+
     from fsspec import AbstractFileSystem
 
     from genro_storage_django.conf import Mount, Problem
@@ -53,6 +55,9 @@ class Backend:
     extra: ClassVar[str | None] = None
     requires: ClassVar[tuple[str, ...]] = ()
     read_only: ClassVar[bool] = False
+    #: True if every operation is a quick local call that may run on an event
+    #: loop as it is (a local disk, memory): see ``event_loop()``.
+    inline_io: ClassVar[bool] = False
 
     def __init__(self, mount: Mount) -> None:
         self.mount = mount
@@ -247,6 +252,29 @@ class Backend:
     def set_modified(self, path: str, modified: datetime.datetime) -> bool:
         """Set the modification time of ``path``; return False if the backend cannot."""
         return False
+
+    # Coroutines for transfers of many small files: on an async filesystem
+    # they save each file the trip from a worker thread to fsspec's event loop.
+
+    def event_loop(self) -> asyncio.AbstractEventLoop | None:
+        """Return the event loop that runs this backend's ``*_async`` methods natively.
+
+        None means they are the blocking methods, which only an ``inline_io``
+        backend may have called on a loop.
+        """
+        return None
+
+    async def read_async(self, path: str) -> bytes:
+        """``read()`` as a coroutine."""
+        return self.read(path)
+
+    async def write_async(self, path: str, data: bytes) -> None:
+        """Write ``data`` to ``path``, replacing any file there, as a coroutine."""
+        self.write(path, [data], overwrite=True)
+
+    async def copy_within_async(self, other: Backend, source: str, destination: str) -> bool:
+        """``copy_within()`` as a coroutine."""
+        return self.copy_within(other, source, destination)
 
 
 def as_utc(value: datetime.datetime | float | str) -> datetime.datetime:

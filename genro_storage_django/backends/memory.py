@@ -65,6 +65,7 @@ def _add(table: dict[str, dict[str, int]], directory: str, name: str, step: int)
 
 class MemoryBackend(Backend):
     type_name = "memory"
+    inline_io = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

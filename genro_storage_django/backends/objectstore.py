@@ -39,6 +39,7 @@ TRANSLATED = (
     *("open", "write", "delete", "exists", "isdir", "info", "size", "scandir"),
     *("modified_time", "created_time", "makedirs", "move", "delete_tree", "url"),
     *("find", "copy_within", "read"),
+    *("read_async", "write_async", "copy_within_async"),
 )
 
 
@@ -226,6 +227,19 @@ def _translating(method: Callable[..., Any]) -> Callable[..., Any]:
         target = f" {name!r}" if name else ""
         # "from None": the SDK's message may hold a signed URL or a header.
         raise error_class(f"Mount {self.mount.name!r}{target}: {reason}") from None
+
+    if inspect.iscoroutinefunction(method):
+
+        @functools.wraps(method)
+        async def coroutine(self: ObjectStoreBackend, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return await method(self, *args, **kwargs)
+            except OSError:
+                raise
+            except Exception as error:
+                translate(self, error, args)
+
+        return coroutine
 
     if inspect.isgeneratorfunction(method):
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import itertools
 from collections.abc import Iterable
@@ -110,11 +111,21 @@ class S3Backend(ObjectStoreBackend):
     def copy_within(self, other: Backend, source: str, destination: str) -> bool:
         if not self.same_filesystem(other):
             return False
+        from fsspec.asyn import sync
+
+        return bool(sync(self.fs.loop, self._copy_object, other, source, destination))
+
+    async def copy_within_async(self, other: Backend, source: str, destination: str) -> bool:
+        if not self.same_filesystem(other):
+            return False
+        return await self._copy_object(other, source, destination)
+
+    async def _copy_object(self, other: Backend, source: str, destination: str) -> bool:
         assert isinstance(other, S3Backend)
         # One CopyObject request: s3fs's cp_file first asks for the size (a HEAD)
         # to choose a multipart copy, which only objects over 5 GiB need.
         try:
-            self.fs.call_s3(
+            await self.fs._call_s3(
                 "copy_object",
                 Bucket=other.bucket,
                 Key=other.key(destination),
@@ -124,7 +135,7 @@ class S3Backend(ObjectStoreBackend):
             raise
         except OSError:
             # Refused as too large for one request: the multipart copy.
-            self.fs.cp_file(source, destination)
+            await self.fs._cp_file(source, destination)
         return True
 
     def write(self, path: str, chunks: Iterable[bytes], overwrite: bool) -> None:
@@ -143,6 +154,15 @@ class S3Backend(ObjectStoreBackend):
     def read(self, path: str) -> bytes:
         # One GET: with concurrency, s3fs first asks for the size (a HEAD).
         return bytes(self.fs.cat_file(path, max_concurrency=1))
+
+    def event_loop(self) -> asyncio.AbstractEventLoop:
+        return self.fs.loop
+
+    async def read_async(self, path: str) -> bytes:
+        return bytes(await self.fs._cat_file(path, max_concurrency=1))
+
+    async def write_async(self, path: str, data: bytes) -> None:
+        await self.fs._pipe_file(path, data, **self.write_options(path))
 
     def write_options(self, path: str) -> dict[str, Any]:
         return {"ContentType": content_type(path)}

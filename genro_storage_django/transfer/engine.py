@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import hashlib
 import threading
@@ -246,6 +247,13 @@ class Transfer:
             self.listener.done(outcome)
 
     def _copy_all(self, work: list[tuple[_Item, str]], result: TransferResult) -> None:
+        loop = self._event_loop()
+        if loop is not None:
+            small = [(item, reason) for item, reason in work if _is_small(item, reason)]
+            work = [(item, reason) for item, reason in work if not _is_small(item, reason)]
+            self._copy_small(loop, small, result)
+            if result.interrupted:
+                return
         with ThreadPoolExecutor(self.workers, thread_name_prefix="storage-copy") as pool:
             futures = {pool.submit(self._process, item, reason): item for item, reason in work}
             pending = set(futures)
@@ -261,6 +269,65 @@ class Transfer:
                 for future in pending:
                     if not future.cancelled():
                         self._record(result, _outcome(future, futures[future]))
+
+    # Many small files, on an async filesystem: coroutines on its event loop
+    # rather than threads (each file would otherwise cross from a worker thread
+    # to the loop and back: a fifth of the CPU of an S3 → local copy).
+
+    def _event_loop(self) -> asyncio.AbstractEventLoop | None:
+        """Return the loop both backends can work on, or None to use threads only."""
+        if self.dry_run:
+            return None
+        backends = (self.source_backend, self.target_backend)
+        loops = {backend.event_loop() for backend in backends} - {None}
+        if len(loops) != 1 or not all(b.event_loop() or b.inline_io for b in backends):
+            return None
+        return loops.pop()
+
+    def _copy_small(
+        self, loop: asyncio.AbstractEventLoop, work: list[tuple[_Item, str]], result: TransferResult
+    ) -> None:
+        future = asyncio.run_coroutine_threadsafe(self._copy_small_files(work, result), loop)
+        try:
+            future.result()
+        except KeyboardInterrupt:
+            # Running copies finish; queued ones never start.
+            self._stop.set()
+            result.interrupted = True
+            future.result()
+
+    async def _copy_small_files(
+        self, work: list[tuple[_Item, str]], result: TransferResult
+    ) -> None:
+        queue = iter(work)  # shared by the workers: they all run in this one thread
+
+        async def worker() -> None:
+            for item, reason in queue:
+                if self._stop.is_set():
+                    return
+                try:
+                    outcome = await self._copy_small_file(item, reason)
+                except KeyboardInterrupt:
+                    # Raised by a listener: never let it out into the event loop.
+                    self._stop.set()
+                    result.interrupted = True
+                    return
+                except Exception as error:
+                    outcome = FileOutcome(item.name, "fail", item.stat.size, _reason(error))
+                self._record(result, outcome)
+
+        await asyncio.gather(*(worker() for _ in range(self.workers)))
+
+    async def _copy_small_file(self, item: _Item, reason: str) -> FileOutcome:
+        source, target = self.source_backend, self.target_backend
+        if not (
+            self.server_side and await source.copy_within_async(target, item.source, item.target)
+        ):
+            await target.write_async(item.target, await source.read_async(item.source))
+        self.listener.transferred(item.stat.size)
+        if item.stat.modified is not None:
+            target.set_modified(item.target, item.stat.modified)
+        return FileOutcome(item.name, "copy", item.stat.size, reason)
 
     def _process(self, item: _Item, reason: str) -> FileOutcome:
         if self._stop.is_set():
@@ -323,6 +390,11 @@ class Transfer:
                 self._record(result, FileOutcome(name, "fail", 0, _reason(error)))
             else:
                 self._record(result, FileOutcome(name, "delete", 0, "not in source"))
+
+
+def _is_small(item: _Item, reason: str) -> bool:
+    # An empty reason asks for a checksum comparison first: the threads do that.
+    return bool(reason) and item.stat.size <= CHUNK_SIZE
 
 
 def _outcome(future: Future[FileOutcome], item: _Item) -> FileOutcome | None:

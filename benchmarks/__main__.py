@@ -92,6 +92,18 @@ def _tool_versions() -> dict[str, str]:
     return found
 
 
+def compile_project() -> None:
+    """Write the bytecode of the checkout, as installing a wheel does.
+
+    The project is installed in editable mode; with ``PYTHONDONTWRITEBYTECODE``
+    set (as on some CI images) every ``storage_copy`` would compile it again.
+    """
+    import compileall
+
+    for package in ("genro_storage_django", "testproject", "benchmarks"):
+        compileall.compile_dir(ROOT / package, quiet=1)
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--smoke", action="store_true", help="Tiny sizes, one run each.")
@@ -111,6 +123,7 @@ def main(argv: list[str]) -> int:
     if not args.smoke and not all(available.values()):
         missing = ", ".join(name for name, ok in available.items() if not ok)
         print(f"Missing comparison tools: {missing}; run make bench to install them.")
+    compile_project()
     report = Report()
     started = time.monotonic()
     bench_dir = Path(tempfile.mkdtemp(prefix="genro-bench-"))

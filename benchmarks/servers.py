@@ -58,10 +58,19 @@ def _wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30) ->
 
 
 class S3Server:
-    """A client of the counting moto server at ``url``."""
+    """A client of the counting moto server at ``url``, run by process ``pid``."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, pid: int | None = None) -> None:
         self.url = url
+        self.pid = pid
+
+    def cpu_seconds(self) -> float:
+        """Return the CPU time (user + system) the server process has used so far."""
+        if self.pid is None:
+            return 0.0
+        with open(f"/proc/{self.pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def _call(self, path: str, method: str = "GET") -> Any:
         request = urllib.request.Request(f"{self.url}{path}", method=method)
@@ -84,7 +93,9 @@ class S3Server:
         """Count the requests of the block: the dict is filled when the block ends."""
         self.reset()
         result: dict[str, Any] = {}
+        cpu = self.cpu_seconds()
         yield result
+        result["server_cpu"] = self.cpu_seconds() - cpu
         result.update(self.counts())
 
 
@@ -103,7 +114,7 @@ def s3_server(log_file: Path) -> Iterator[S3Server]:
         )
     try:
         _wait_for_port(port, process)
-        yield S3Server(f"http://127.0.0.1:{port}")
+        yield S3Server(f"http://127.0.0.1:{port}", process.pid)
     finally:
         process.terminate()
         try:

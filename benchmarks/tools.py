@@ -32,11 +32,16 @@ def ours_env(bench_dir: Path, s3_url: str, bucket: str = "bench-ours") -> dict[s
     )
 
 
+def manage(*arguments: str) -> list[str]:
+    """The command line of ``testproject/manage.py`` with ``arguments``."""
+    return [sys.executable, str(MANAGE), *arguments]
+
+
 def storage_copy(
     source: str, destination: str, workers: int | None = None, summary: bool = False
 ) -> list[str]:
     """The command line; ``summary`` prints its JSON summary (with the copy's own time)."""
-    args = [sys.executable, str(MANAGE), "storage_copy", source, destination, "--no-progress"]
+    args = manage("storage_copy", source, destination, "--no-progress")
     if workers is not None:
         args += ["--workers", str(workers)]
     return [*args, "--json" if summary else "--verbosity=0"]

@@ -135,12 +135,15 @@ def bench(
     source = bench_dir / "disk" / "wl1" / "src"
     shutil.rmtree(source, ignore_errors=True)
     make_files(source, files, size)
+    # One file alone: what each tool pays before and around the copy (start-up).
+    make_files(bench_dir / "disk" / "wl1" / "one", 1, size)
     server.create_bucket(SEED_BUCKET)
-    # The S3 source of the other routes, written once (untimed) by rclone or by us.
-    args, env = contenders(bench_dir, server, workers)[0].command(
-        "disk:wl1/src", f"s3:{SEED_BUCKET}/src"
-    )
-    run(args, env)
+    # The S3 sources of the other routes, written once (untimed) by us.
+    for tree in ("src", "one"):
+        args, env = contenders(bench_dir, server, workers)[0].command(
+            f"disk:wl1/{tree}", f"s3:{SEED_BUCKET}/{tree}"
+        )
+        run(args, env)
     every = contenders(bench_dir, server, workers)
     all_contenders = [c for c in every if c.needs is None or available.get(c.needs)]
     for contender in every:
@@ -152,18 +155,16 @@ def bench(
         counter[0] += 1
         return counter[0]
 
-    routes: list[tuple[str, Callable[[], tuple[str, str]], Callable[[str], None]]] = []
-
-    def to_s3() -> tuple[str, str]:
+    def to_s3(tree: str) -> tuple[str, str]:
         bucket = f"wl1-dst-{fresh()}"
         server.create_bucket(bucket)
-        return "disk:wl1/src", f"s3:{bucket}/copy"
+        return f"disk:wl1/{tree}", f"s3:{bucket}/copy"
 
-    def to_local() -> tuple[str, str]:
-        return f"s3:{SEED_BUCKET}/src", f"disk:wl1/dst-{fresh()}"
+    def to_local(tree: str) -> tuple[str, str]:
+        return f"s3:{SEED_BUCKET}/{tree}", f"disk:wl1/dst-{fresh()}"
 
-    def within_s3() -> tuple[str, str]:
-        return f"s3:{SEED_BUCKET}/src", f"s3:{SEED_BUCKET}/copy-{fresh()}"
+    def within_s3(tree: str) -> tuple[str, str]:
+        return f"s3:{SEED_BUCKET}/{tree}", f"s3:{SEED_BUCKET}/copy-{fresh()}"
 
     def clean_local(destination: str) -> None:
         shutil.rmtree(_path(destination, bench_dir), ignore_errors=True)
@@ -172,23 +173,41 @@ def bench(
         if destination.startswith(f"s3:{SEED_BUCKET}/"):
             _s3_remove(server, SEED_BUCKET, destination.split("/", 1)[1])
 
-    routes = [
+    routes: list[tuple[str, Callable[[str], tuple[str, str]], Callable[[str], None]]] = [
         ("local → S3", to_s3, clean_s3),
         ("S3 → local", to_local, clean_local),
         ("S3 → S3", within_s3, clean_s3),
     ]
     for case, locations, clean in routes:
-        results: dict[str, list[tuple[float, int]]] = {c.label: [] for c in all_contenders}
-        for _ in range(repeats):
-            for contender in all_contenders:  # interleaved: no tool always runs first
-                source_location, destination = locations()
-                args, env = contender.command(source_location, destination)
-                with server.counting() as counts:
-                    elapsed = run(args, env).wall
-                _check_copied(server, bench_dir, destination, files)
-                results[contender.label].append((elapsed, counts["total"]))
-                clean(destination)
-        _rows(report, case, results, files, workers)
+        timings = {}
+        for tree, count in (("one", 1), ("src", files)):
+            results: dict[str, list[tuple[float, int, float]]] = {
+                c.label: [] for c in all_contenders
+            }
+            for _ in range(repeats):
+                for contender in all_contenders:  # interleaved: no tool always runs first
+                    source_location, destination = locations(tree)
+                    args, env = contender.command(source_location, destination)
+                    with server.counting() as counts:
+                        elapsed = run(args, env).wall
+                    _check_copied(server, bench_dir, destination, count)
+                    results[contender.label].append(
+                        (elapsed, counts["total"], counts["server_cpu"])
+                    )
+                    clean(destination)
+            timings[tree] = results
+        _startup_rows(report, case, timings["one"], workers)
+        _rows(report, case, timings["src"], files, workers, timings["one"])
+
+
+def _startup_rows(
+    report: Report, case: str, results: dict[str, list[tuple[float, int, float]]], workers: int
+) -> None:
+    ours_label = next(label for label in results if label.startswith(f"storage_copy ({workers}"))
+    ours = median([t for t, _, _ in results[ours_label]])
+    for label, values in results.items():
+        seconds = median([t for t, _, _ in values])
+        report.add(Row("WL1", f"{case}, 1 file", label, seconds, seconds / ours))
 
 
 def _check_copied(server: S3Server, bench_dir: Path, destination: str, files: int) -> None:
@@ -206,13 +225,18 @@ def _check_copied(server: S3Server, bench_dir: Path, destination: str, files: in
 
 
 def _rows(
-    report: Report, case: str, results: dict[str, list[tuple[float, int]]], files: int, workers: int
+    report: Report,
+    case: str,
+    results: dict[str, list[tuple[float, int, float]]],
+    files: int,
+    workers: int,
+    startup: dict[str, list[tuple[float, int, float]]],
 ) -> None:
     ours_label = next(label for label in results if label.startswith(f"storage_copy ({workers}"))
-    ours = median([t for t, _ in results[ours_label]])
+    ours = median([t for t, _, _ in results[ours_label]])
     for label, values in results.items():
-        seconds = median([t for t, _ in values])
-        requests = median([r for _, r in values])
+        seconds = median([t for t, _, _ in values])
+        requests = median([r for _, r, _ in values])
         report.add(
             Row(
                 "WL1",
@@ -220,34 +244,46 @@ def _rows(
                 label,
                 seconds,
                 seconds / ours,
-                {"files/s": files / seconds, "requests/file": requests / files},
+                {
+                    "files/s": files / seconds,
+                    "requests/file": requests / files,
+                    # The server is one process held by its GIL: no client can
+                    # finish sooner than the CPU time the server spends on it.
+                    "server CPU s": median([c for _, _, c in values]),
+                },
             )
         )
-    fastest_cli = [
-        median([t for t, _ in values])
-        for label, values in results.items()
+    rivals = [
+        label
+        for label in results
         if label.startswith("aws")
         or label.startswith(
             "rclone copy (default" if workers == DEFAULT_WORKERS else f"rclone copy ({workers}"
         )
     ]
-    if fastest_cli:
-        best = min(fastest_cli)
+    if rivals:
+        best = min(rivals, key=lambda label: median([t for t, _, _ in results[label]]))
+        best_time = median([t for t, _, _ in results[best]])
+
+        def started(label: str) -> float:
+            return median([t for t, _, _ in startup[label]])
+
         report.target(
             "WL1",
             f"{case}: storage_copy no slower than rclone ({workers}) and aws s3 sync",
-            f"{ours:.2f} s vs {best:.2f} s",
-            ours <= best,
+            f"{ours:.2f} s vs {best_time:.2f} s ({best}); less the time each takes "
+            f"for one file (start-up): {ours - started(ours_label):.2f} s vs "
+            f"{best_time - started(best):.2f} s",
+            ours <= best_time,
         )
-    loop = [
-        median([t for t, _ in v])
-        for label, v in results.items()
-        if label.startswith("django-storages")
-    ]
+    loop = [values for label, values in results.items() if label.startswith("django-storages")]
     if loop:
+        loop_time = median([t for t, _, _ in loop[0]])
+        server_cpu = median([c for _, _, c in results[ours_label]])
         report.target(
             "WL1",
             f"{case}: storage_copy ≥ 3x faster than the django-storages loop",
-            f"{loop[0] / ours:.1f}x faster",
-            loop[0] / ours >= 3,
+            f"{loop_time / ours:.1f}x faster (the server's own CPU time for our copy "
+            f"allows at most {loop_time / server_cpu:.1f}x)",
+            loop_time / ours >= 3,
         )

@@ -665,6 +665,39 @@ def test_ctrl_c_from_a_listener_on_the_event_loop_stops_and_the_loop_lives_on(s3
     assert storage_tree("s3", "in") == SMALL_FILES
 
 
+class FailOnDone(Recorder):
+    """Raise ``error`` from ``done()`` at the ``count``-th file."""
+
+    def __init__(self, count: int, error: BaseException) -> None:
+        super().__init__()
+        self.count, self.error = count, error
+
+    def done(self, outcome: FileOutcome) -> None:
+        super().done(outcome)
+        if len(self.outcomes) == self.count:
+            raise self.error
+
+
+def test_a_listener_error_on_the_event_loop_reaches_the_caller_and_stops_the_rest(s3_and_local):
+    src, _ = s3_and_local
+    write_tree(src, SMALL_FILES)
+    listener = FailOnDone(4, RuntimeError("listener broke"))
+    with pytest.raises(RuntimeError, match="listener broke"):
+        transfer.copy("src:", "s3:in", listener=listener, workers=2)
+    # The other worker stopped at its next file; the loop still serves the rerun.
+    assert 4 <= len(storage_tree("s3", "in")) <= 5
+    assert transfer.copy("src:", "s3:in").ok
+    assert storage_tree("s3", "in") == SMALL_FILES
+
+
+def test_ctrl_c_raised_by_done_on_the_event_loop_interrupts(s3_and_local):
+    src, _ = s3_and_local
+    write_tree(src, SMALL_FILES)
+    first = transfer.copy("src:", "s3:in", listener=FailOnDone(4, KeyboardInterrupt()))
+    assert first.interrupted and len(names(first, "copy")) >= 4
+    assert transfer.copy("src:", "s3:in").ok
+
+
 def test_a_real_ctrl_c_during_small_s3_copies_stops_cleanly(s3_and_local):
     src, _ = s3_and_local
     write_tree(src, SMALL_FILES)

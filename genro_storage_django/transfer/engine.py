@@ -306,17 +306,28 @@ class Transfer:
                 if self._stop.is_set():
                     return
                 try:
-                    outcome = await self._copy_small_file(item, reason)
+                    try:
+                        outcome = await self._copy_small_file(item, reason)
+                    except Exception as error:
+                        outcome = FileOutcome(item.name, "fail", item.stat.size, _reason(error))
+                    self._record(result, outcome)
                 except KeyboardInterrupt:
-                    # Raised by a listener: never let it out into the event loop.
+                    # Raised by a listener: out on the event loop it would stop
+                    # the loop itself, which every later fsspec call needs.
                     self._stop.set()
                     result.interrupted = True
                     return
-                except Exception as error:
-                    outcome = FileOutcome(item.name, "fail", item.stat.size, _reason(error))
-                self._record(result, outcome)
+                except BaseException:
+                    self._stop.set()  # the other workers stop at their next file
+                    raise
 
-        await asyncio.gather(*(worker() for _ in range(self.workers)))
+        # Wait for every worker before raising: nothing runs on once copy() returns.
+        ended = await asyncio.gather(
+            *(worker() for _ in range(self.workers)), return_exceptions=True
+        )
+        for error in ended:
+            if isinstance(error, BaseException):
+                raise error
 
     async def _copy_small_file(self, item: _Item, reason: str) -> FileOutcome:
         source, target = self.source_backend, self.target_backend

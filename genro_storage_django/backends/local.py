@@ -9,13 +9,15 @@ import shutil
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from django.conf import settings
-from fsspec.implementations.local import LocalFileSystem
 
 from genro_storage_django.backends.base import Backend, Entry, Option, as_utc
 from genro_storage_django.conf import Problem
+
+if TYPE_CHECKING:
+    from fsspec.implementations.local import LocalFileSystem
 
 
 class LocalBackend(Backend):
@@ -37,6 +39,9 @@ class LocalBackend(Backend):
         return []
 
     def create_filesystem(self) -> LocalFileSystem:
+        # Imported here: reading the settings at start-up need not import fsspec.
+        from fsspec.implementations.local import LocalFileSystem
+
         return LocalFileSystem(skip_instance_cache=True)
 
     @cached_property

@@ -7,11 +7,12 @@ import io
 import threading
 from collections.abc import Iterable
 from functools import cached_property
-from typing import IO, Any
-
-from fsspec.implementations.memory import MemoryFile, MemoryFileSystem
+from typing import IO, TYPE_CHECKING, Any
 
 from genro_storage_django.backends.base import Backend, as_utc
+
+if TYPE_CHECKING:
+    from fsspec.implementations.memory import MemoryFileSystem
 
 
 class _Store(dict):
@@ -72,6 +73,9 @@ class MemoryBackend(Backend):
         self._create_lock = threading.Lock()
 
     def create_filesystem(self) -> MemoryFileSystem:
+        # Imported here: reading the settings at start-up need not import fsspec.
+        from fsspec.implementations.memory import MemoryFileSystem
+
         # fsspec's default store is global to the process; a private one keeps
         # each mount (and other fsspec users) out of each other's files.
         fs = MemoryFileSystem(global_store=False, skip_instance_cache=True)
@@ -96,6 +100,8 @@ class MemoryBackend(Backend):
         return super().open(path, mode)
 
     def write(self, path: str, chunks: Iterable[bytes], overwrite: bool) -> None:
+        from fsspec.implementations.memory import MemoryFile
+
         buffer = io.BytesIO()
         for chunk in chunks:
             buffer.write(chunk)

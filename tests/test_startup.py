@@ -1,0 +1,53 @@
+"""What a process pays at start-up for having the app installed.
+
+Every management command and every web worker of a project sets Django up;
+reading ``STORAGE_MOUNTS`` there must not import the storage libraries, which
+are imported when a mount is first used (fsspec alone takes about 30 ms).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAVY = ("fsspec", "s3fs", "gcsfs", "adlfs", "aiohttp", "tqdm")
+
+PROBE = """
+import json, sys
+import django
+django.setup()
+from django.conf import settings
+from genro_storage_django import get_storage
+from demo.models import Document  # its FileField resolves a mount at import
+loaded_at_setup = [name for name in {heavy!r} if name in sys.modules]
+from django.core.files.base import ContentFile
+get_storage("scratch").save("probe.txt", ContentFile(b"x"))
+print(json.dumps({{"setup": loaded_at_setup, "used": "fsspec" in sys.modules}}))
+"""
+
+
+def test_django_setup_with_mounts_imports_no_storage_library(tmp_path):
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "testproject.settings",
+        "DEMO_VAR_DIR": str(tmp_path),
+        "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "testproject")]),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", PROBE.format(heavy=HEAVY)],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found["setup"] == []
+    # The probe can see an import happen: using the mount loads fsspec.
+    assert found["used"] is True

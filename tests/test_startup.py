@@ -51,3 +51,44 @@ def test_django_setup_with_mounts_imports_no_storage_library(tmp_path):
     assert found["setup"] == []
     # The probe can see an import happen: using the mount loads fsspec.
     assert found["used"] is True
+
+
+EVERY_TYPE = """
+import json, sys
+from django.conf import settings
+settings.configure(
+    INSTALLED_APPS=["genro_storage_django"],
+    STORAGE_MOUNTS={{
+        "disk": {{"type": "local", "path": "/tmp"}},
+        "ram": {{"type": "memory"}},
+        "s3": {{"type": "s3", "bucket": "b"}},
+        "gcs": {{"type": "gcs", "bucket": "b", "token": "anon"}},
+        "azure": {{"type": "azure", "container": "c", "account_name": "a"}},
+        "web": {{"type": "http", "base_url": "http://127.0.0.1:9/"}},
+    }},
+)
+import django
+django.setup()
+from genro_storage_django.conf import get_config
+from genro_storage_django import get_storage
+config = get_config()
+assert not config.problems, config.problems
+for name in config.mounts:
+    get_storage(name)
+print(json.dumps([name for name in {heavy!r} if name in sys.modules]))
+"""
+
+
+def test_every_mount_type_is_read_without_importing_its_library(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", EVERY_TYPE.format(heavy=HEAVY)],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == []

@@ -7,8 +7,6 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from fsspec.asyn import sync
-
 from genro_storage_django.backends.base import Option, as_utc
 from genro_storage_django.backends.objectstore import (
     OBJECT_STORE_OPTIONS,
@@ -110,7 +108,7 @@ class AzureBackend(ObjectStoreBackend):
         return f"https://{options['account_name']}.blob.core.windows.net"
 
     def first_key(self, prefix: str) -> str | None:
-        return sync(self.fs.loop, self._first_key, prefix)
+        return self.run_on_loop(self._first_key, prefix)
 
     async def _first_key(self, prefix: str) -> str | None:
         async with self.fs.service_client.get_container_client(self.bucket) as container:

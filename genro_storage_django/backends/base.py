@@ -5,10 +5,10 @@ from __future__ import annotations
 import contextlib
 import datetime
 import importlib.util
-from collections.abc import Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from typing import IO, TYPE_CHECKING, Any, ClassVar
+from typing import IO, TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from genro_storage_django.exceptions import MissingExtra
 
@@ -18,6 +18,9 @@ if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
 
     from genro_storage_django.conf import Mount, Problem
+
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,12 @@ class Backend:
         """The filesystem, created on first use and reused."""
         self.require_extra()
         return self.create_filesystem()
+
+    def run_on_loop(self, function: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+        """Run the coroutine function of an async fsspec filesystem on its event loop."""
+        from fsspec.asyn import sync
+
+        return sync(self.fs.loop, function, *args, **kwargs)
 
     def create_filesystem(self) -> AbstractFileSystem:
         """Return a new fsspec filesystem for this mount, outside fsspec's instance cache."""

@@ -9,7 +9,6 @@ from urllib.parse import quote
 
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_variables
-from fsspec.asyn import sync
 
 from genro_storage_django.backends.base import Option, as_utc
 from genro_storage_django.backends.objectstore import (
@@ -61,8 +60,7 @@ class GCSBackend(ObjectStoreBackend):
             ) from None
 
     def first_key(self, prefix: str) -> str | None:
-        response = sync(
-            self.fs.loop,
+        response = self.run_on_loop(
             self.fs._call,
             "GET",
             "b/{}/o",
@@ -76,7 +74,7 @@ class GCSBackend(ObjectStoreBackend):
 
     def info(self, path: str) -> dict[str, Any]:
         # One object GET; gcsfs would list the prefix at the same time.
-        return sync(self.fs.loop, self.fs._get_object, path)
+        return self.run_on_loop(self.fs._get_object, path)
 
     def modified_from_info(self, info: dict[str, Any]) -> datetime.datetime | None:
         modified = info.get("mtime")

@@ -9,8 +9,6 @@ from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
-from fsspec.asyn import sync
-
 from genro_storage_django.backends.base import Backend, Entry, Option, as_utc
 
 if TYPE_CHECKING:
@@ -48,7 +46,7 @@ class HTTPBackend(Backend):
         return self.fs.open(path, mode)
 
     def exists(self, path: str) -> bool:
-        status = sync(self.fs.loop, self._head_status, path)
+        status = self.run_on_loop(self._head_status, path)
         if status in (405, 501):
             # The server refuses HEAD: fsspec falls back to a GET.
             return bool(self.fs.exists(path))

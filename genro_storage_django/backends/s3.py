@@ -111,9 +111,7 @@ class S3Backend(ObjectStoreBackend):
     def copy_within(self, other: Backend, source: str, destination: str) -> bool:
         if not self.same_filesystem(other):
             return False
-        from fsspec.asyn import sync
-
-        return bool(sync(self.fs.loop, self._copy_object, other, source, destination))
+        return self.run_on_loop(self._copy_object, other, source, destination)
 
     async def copy_within_async(self, other: Backend, source: str, destination: str) -> bool:
         if not self.same_filesystem(other):

@@ -30,24 +30,30 @@ print(json.dumps({{"setup": loaded_at_setup, "used": "fsspec" in sys.modules}}))
 """
 
 
-def test_django_setup_with_mounts_imports_no_storage_library(tmp_path):
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "testproject.settings",
-        "DEMO_VAR_DIR": str(tmp_path),
-        "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "testproject")]),
-    }
+def run_probe(code: str, cwd: Path, **env: str) -> object:
+    """Run ``code`` in a new Python process; return the JSON of its last line."""
     done = subprocess.run(
-        [sys.executable, "-c", PROBE.format(heavy=HEAVY)],
-        env=env,
-        cwd=tmp_path,
+        [sys.executable, "-c", code.format(heavy=HEAVY)],
+        env={**os.environ, **env},
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
     assert done.returncode == 0, done.stderr
-    found = json.loads(done.stdout.strip().splitlines()[-1])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_django_setup_with_mounts_imports_no_storage_library(tmp_path):
+    found = run_probe(
+        PROBE,
+        tmp_path,
+        DJANGO_SETTINGS_MODULE="testproject.settings",
+        DEMO_VAR_DIR=str(tmp_path),
+        PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "testproject")]),
+    )
+    assert isinstance(found, dict)
     assert found["setup"] == []
     # The probe can see an import happen: using the mount loads fsspec.
     assert found["used"] is True
@@ -80,15 +86,4 @@ print(json.dumps([name for name in {heavy!r} if name in sys.modules]))
 
 
 def test_every_mount_type_is_read_without_importing_its_library(tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(
-        [sys.executable, "-c", EVERY_TYPE.format(heavy=HEAVY)],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+    assert run_probe(EVERY_TYPE, tmp_path, PYTHONPATH=str(ROOT)) == []

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import itertools
 from collections.abc import Iterable
@@ -17,6 +16,8 @@ from genro_storage_django.backends.objectstore import (
 )
 
 if TYPE_CHECKING:
+    import asyncio
+
     from s3fs import S3FileSystem
 
 
@@ -145,18 +146,18 @@ class S3Backend(ObjectStoreBackend):
         if len(head) < 2:
             # One chunk (a small file, as transfers send them): one PutObject,
             # without the buffered file's extra hops to s3fs's event loop.
-            self.fs.pipe_file(path, head[0] if head else b"", **self.write_options(path))
+            self.run_on_loop(self.write_async, path, head[0] if head else b"")
             return
         super().write(path, itertools.chain(head, chunks), overwrite)
 
     def read(self, path: str) -> bytes:
-        # One GET: with concurrency, s3fs first asks for the size (a HEAD).
-        return bytes(self.fs.cat_file(path, max_concurrency=1))
+        return self.run_on_loop(self.read_async, path)
 
     def event_loop(self) -> asyncio.AbstractEventLoop:
         return self.fs.loop
 
     async def read_async(self, path: str) -> bytes:
+        # One GET: with concurrency, s3fs first asks for the size (a HEAD).
         return bytes(await self.fs._cat_file(path, max_concurrency=1))
 
     async def write_async(self, path: str, data: bytes) -> None:

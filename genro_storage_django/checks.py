@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning
+from django.utils.module_loading import import_string
 
 from genro_storage_django.conf import get_config
 
@@ -38,3 +40,26 @@ def check_extras(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
                 )
             )
     return messages
+
+
+def check_error_reports(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Warn about connection strings that Django's error reports would show."""
+    mounts = [m.name for m in get_config().mounts.values() if m.options.get("connection_string")]
+    if not mounts:
+        return []
+    # The filter class, not get_default_exception_reporter_filter(): that one is
+    # cached for the life of the process.
+    reporter_filter = import_string(settings.DEFAULT_EXCEPTION_REPORTER_FILTER)
+    if reporter_filter.hidden_settings.search("connection_string"):
+        return []
+    return [
+        Warning(
+            f"Mount {name!r}: Django's error reports would show its 'connection_string', "
+            "account key included, among the settings.",
+            hint="Set DEFAULT_EXCEPTION_REPORTER_FILTER = "
+            '"genro_storage_django.debug.SafeExceptionReporterFilter", or use '
+            "'account_name' with 'account_key' instead.",
+            id=f"{CHECK_ID_PREFIX}.W002",
+        )
+        for name in mounts
+    ]

@@ -54,7 +54,8 @@ def micro_round(storage: Any, count: int, listed: int) -> dict[str, float]:
 def micro(count: int, listed: int, rounds: int) -> dict[str, Any]:
     from django.core.files.storage import FileSystemStorage, InMemoryStorage
 
-    from genro_storage_django.storage import MountStorage, reset_storages
+    from genro_storage_django.backends import memory
+    from genro_storage_django.storage import MountStorage
 
     pairs = {
         "local": (lambda: MountStorage("disk"), lambda root: FileSystemStorage(location=root)),
@@ -67,7 +68,7 @@ def micro(count: int, listed: int, rounds: int) -> dict[str, Any]:
         for number in range(rounds):
             shutil.rmtree(disk, ignore_errors=True)
             disk.mkdir(parents=True)
-            reset_storages(setting="STORAGE_MOUNTS")  # a fresh, empty memory mount
+            memory.clear()  # a fresh, empty memory mount
             theirs_root = tempfile.mkdtemp(dir=disk.parent, prefix="django-")
             contenders = [("ours", ours()), ("django", django(theirs_root))]
             if number % 2:

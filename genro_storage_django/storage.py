@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime
 import threading
+from collections.abc import Iterator
 from functools import cached_property
-from typing import Any, ClassVar
+from typing import IO, Any, ClassVar
 from urllib.parse import urljoin
 
 from django.conf import settings
@@ -25,11 +26,39 @@ from genro_storage_django.names import clean_name
 _WRITE_FLAGS = frozenset("wax+")
 
 
+class MountFile(File):
+    """A file opened from a mount; ``open()`` after ``close()`` reopens it from the mount.
+
+    Django's ``File.open()`` would reopen ``name`` from the local disk, relative
+    to the working directory: never the right file for a mount.
+    """
+
+    def __init__(self, file: IO[Any], name: str, storage: MountStorage, mode: str) -> None:
+        super().__init__(file, name)
+        self.mode = mode
+        self._storage = storage
+
+    def open(self, mode: str | None = None, *args: Any, **kwargs: Any) -> MountFile:
+        if not self.closed:
+            self.seek(0)
+            return self
+        self.mode = mode or self.mode
+        self.file = self._storage._open_file(str(self.name), self.mode)
+        # The file may have changed since it was last opened.
+        self.__dict__.pop("size", None)
+        return self
+
+
 class MountStorage(Storage):
     """A storage for the mount named ``mount`` in ``settings.STORAGE_MOUNTS``.
 
     Works on any fsspec filesystem: everything specific to a mount type lives
     in its backend adapter (``genro_storage_django.backends``).
+
+    ``MountStorage(mount="media")`` is an instance of the mount's own class,
+    ``genro_storage_django.storage.MediaMountStorage``: that class can be
+    imported by its dotted path and built without arguments (as pickle and
+    sorl-thumbnail do), and gives a storage of the same mount.
     """
 
     #: Set on the per-mount subclasses made by ``storage_class()``.
@@ -37,14 +66,36 @@ class MountStorage(Storage):
     #: Bytes read from the source at a time by ``save()``.
     chunk_size: ClassVar[int] = 1024 * 1024
 
+    def __new__(cls, mount: str | None = None, *args: Any, **kwargs: Any) -> MountStorage:
+        if cls is MountStorage and mount and mount in get_config().mounts:
+            cls = storage_class(mount)
+        return super().__new__(cls)
+
     def __init__(self, mount: str | None = None) -> None:
-        name = mount or type(self).mount_name
+        bound = type(self).mount_name
+        if mount and bound and mount != bound:
+            raise ImproperlyConfigured(
+                f"{type(self).__name__} is the storage of the {bound!r} mount, not of {mount!r}."
+            )
+        name = mount or bound
         if not name:
             raise ImproperlyConfigured(
                 "MountStorage needs a mount name: MountStorage(mount='media'), or "
                 "OPTIONS={'mount': 'media'} in the STORAGES setting."
             )
         self._mount_name = name
+        setting_changed.connect(self._clear_cached_properties)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The mount and its backend (clients, locks, event loops) are looked up
+        # again after unpickling: only the name travels.
+        state = self.__dict__.copy()
+        for key in ("mount", "backend"):
+            state.pop(key, None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
         setting_changed.connect(self._clear_cached_properties)
 
     def __repr__(self) -> str:
@@ -103,19 +154,19 @@ class MountStorage(Storage):
     # The Storage contract
 
     def _open(self, name: str, mode: str = "rb") -> File:
+        return MountFile(self._open_file(name, mode), clean_name(name), self, mode)
+
+    def _open_file(self, name: str, mode: str) -> IO[Any]:
         if _WRITE_FLAGS.intersection(mode):
             self._require("write", name)
-        return File(self.backend.open(self._path(name), mode), clean_name(name))
+        return self.backend.open(self._path(name), mode)
 
     def _save(self, name: str, content: File) -> str:
         self._require("write", name)
         while True:
             try:
-                self.backend.write(
-                    self._path(name),
-                    content.chunks(chunk_size=self.chunk_size),
-                    overwrite=self.file_overwrite,
-                )
+                chunks = _bytes(content, self.chunk_size)
+                self.backend.write(self._path(name), chunks, overwrite=self.file_overwrite)
             except FileExistsError:
                 # Another writer took the name since get_available_name().
                 name = self.get_available_name(name)
@@ -215,6 +266,13 @@ class MountStorage(Storage):
         self.backend.delete_tree(self._path(name))
 
 
+def _bytes(content: File, chunk_size: int) -> Iterator[bytes]:
+    # Text (ContentFile("..."), StringIO, a file opened in text mode) is
+    # stored as UTF-8, as InMemoryStorage and django-storages do.
+    for chunk in content.chunks(chunk_size=chunk_size):
+        yield chunk.encode() if isinstance(chunk, str) else chunk
+
+
 _classes: dict[str, type[MountStorage]] = {}
 _instances: dict[str, MountStorage] = {}
 _lock = threading.Lock()
@@ -238,19 +296,21 @@ def backend_for(mount: Mount) -> Backend:
         return backend
 
 
+def class_name(mount: str) -> str:
+    """Return the name of the storage class of ``mount`` (``MediaMountStorage`` for "media")."""
+    words = mount.replace("-", "_").replace(".", "_").split("_")
+    return "".join(word[:1].upper() + word[1:] for word in words) + "MountStorage"
+
+
 def storage_class(mount: str) -> type[MountStorage]:
-    """Return the ``MountStorage`` subclass bound to ``mount`` (one class per mount)."""
+    """Return the ``MountStorage`` subclass bound to ``mount`` (one class per mount).
+
+    It is importable as ``genro_storage_django.storage.<class_name(mount)>``.
+    """
     with _lock:
         if mount not in _classes:
-            class_name = (
-                "".join(
-                    part.capitalize()
-                    for part in mount.replace("-", "_").replace(".", "_").split("_")
-                )
-                + "MountStorage"
-            )
             _classes[mount] = type(
-                class_name,
+                class_name(mount),
                 (MountStorage,),
                 {
                     "mount_name": mount,
@@ -278,6 +338,15 @@ def get_storage(mount: str) -> MountStorage:
         with _lock:
             storage = _instances.setdefault(mount, storage)
     return storage
+
+
+def __getattr__(name: str) -> type[MountStorage]:
+    # The per-mount classes, by name, for pickle and for dotted paths.
+    if name.endswith("MountStorage") and name != "MountStorage":
+        for mount in get_config().mounts:
+            if class_name(mount) == name:
+                return storage_class(mount)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def reset_storages(*, setting: str, **kwargs: Any) -> None:

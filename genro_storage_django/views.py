@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import mimetypes
 import re
 from collections.abc import Iterator
 from typing import IO, Any
@@ -20,17 +19,11 @@ from django.utils.http import http_date, quote_etag
 from django.views.decorators.http import require_safe
 
 from genro_storage_django.conf import mount_names
+from genro_storage_django.content_types import content_type
 from genro_storage_django.storage import MountStorage, get_storage
 
 _RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
 STREAM_CHUNK_SIZE = 256 * 1024
-_ENCODING_TYPES = {
-    "bzip2": "application/x-bzip",
-    "gzip": "application/gzip",
-    "xz": "application/x-xz",
-    "br": "application/x-brotli",
-    "compress": "application/x-compress",
-}
 
 
 def _served_storage(mount: str) -> MountStorage:
@@ -63,15 +56,6 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None:
     if start >= size or (last and int(last) < start):
         raise ValueError(header)
     return start, end
-
-
-def guess_content_type(name: str) -> str:
-    """Return the Content-Type for ``name``; compressed files keep their archive type."""
-    content_type, encoding = mimetypes.guess_type(name)
-    if encoding:
-        # As FileResponse: never let a browser unpack a .gz on the fly.
-        return _ENCODING_TYPES.get(encoding, "application/octet-stream")
-    return content_type or "application/octet-stream"
 
 
 def _stream(handle: IO[bytes], length: int) -> Iterator[bytes]:
@@ -115,7 +99,7 @@ def serve(request: HttpRequest, mount: str, path: str) -> HttpResponseBase:
     start, end = byte_range if byte_range else (0, size - 1)
     length = end - start + 1 if size else 0
     headers: dict[str, Any] = {
-        "Content-Type": guess_content_type(path),
+        "Content-Type": content_type(path),
         "Content-Length": str(length),
         "Accept-Ranges": "bytes",
         "Last-Modified": http_date(last_modified),

@@ -16,6 +16,7 @@ import pytest
 from django.test import override_settings
 
 from genro_storage_django import get_storage
+from genro_storage_django.backends import memory
 from genro_storage_django.storage import MountStorage
 
 pytest_plugins = ["tests.servers"]
@@ -33,6 +34,13 @@ def local_mount_config(tmp_path: Path) -> dict[str, Any]:
 @pytest.fixture
 def memory_mount_config() -> dict[str, Any]:
     return {"type": "memory"}
+
+
+@pytest.fixture(autouse=True)
+def _empty_memory_mounts() -> Iterator[None]:
+    """Every test starts with empty memory mounts: their files outlive a redefinition."""
+    yield
+    memory.clear()
 
 
 @pytest.fixture

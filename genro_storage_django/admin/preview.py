@@ -6,9 +6,9 @@ import datetime
 from collections import deque
 from dataclasses import dataclass
 
+from genro_storage_django import content_types
 from genro_storage_django.admin.listing import join
 from genro_storage_django.storage import MountStorage
-from genro_storage_django.views import guess_content_type
 
 # Raster formats only: an SVG shown from the admin's origin could run script.
 IMAGE_TYPES = frozenset(
@@ -73,7 +73,7 @@ def text_preview(storage: MountStorage, name: str) -> str:
 def file_details(storage: MountStorage, name: str) -> FileDetails:
     """Collect the detail page's facts; ``FileNotFoundError`` if ``name`` does not exist."""
     size = storage.size(name)
-    content_type = guess_content_type(name)
+    content_type = content_types.content_type(name)
     text = None
     if is_text(content_type) and size <= TEXT_PREVIEW_MAX_SIZE:
         text = text_preview(storage, name)

@@ -26,6 +26,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from genro_storage_django import content_types
 from genro_storage_django.admin import listing, preview
 from genro_storage_django.admin.access import (
     Allowed,
@@ -39,7 +40,6 @@ from genro_storage_django.admin.forms import FolderForm, UploadForm
 from genro_storage_django.backends.base import Entry
 from genro_storage_django.names import clean_name
 from genro_storage_django.storage import MountStorage, get_storage
-from genro_storage_django.views import guess_content_type
 
 if TYPE_CHECKING:
     from genro_storage_django.admin.options import StorageAdmin
@@ -195,7 +195,7 @@ def download(
     name = clean_name(path)
     if not name or storage.isdir(name):
         raise Http404("Folders cannot be downloaded.")
-    content_type = guess_content_type(name)
+    content_type = content_types.content_type(name)
     inline = request.GET.get("inline") == "1" and preview.is_image(content_type)
     try:
         handle = storage.open(name, "rb")

@@ -1,4 +1,9 @@
-"""``memory`` mounts: files kept in this process, one private namespace per mount."""
+"""``memory`` mounts: files kept in this process, one private namespace per mount.
+
+A mount's files live as long as the process: redefining the mount (as
+``override_settings`` does) keeps them while it stays a memory mount of that
+name. ``clear()`` empties mounts, for test isolation.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +30,10 @@ class _Store(dict):
 
     def __init__(self) -> None:
         super().__init__()
+        #: Directories made by makedirs() (fsspec's ``pseudo_dirs``).
+        self.pseudo_dirs: list[str] = [""]
+        #: Makes the check-then-create of a write one step.
+        self.lock = threading.Lock()
         #: directory path -> names of the files in it, in creation order
         self.files: dict[str, dict[str, int]] = {}
         #: directory path -> {subdirectory name: number of files below it}
@@ -55,6 +64,22 @@ class _Store(dict):
             _add(self.directories, parent, name, step)
 
 
+_stores: dict[str, _Store] = {}
+_stores_lock = threading.Lock()
+
+
+def _store(mount_name: str) -> _Store:
+    with _stores_lock:
+        return _stores.setdefault(mount_name, _Store())
+
+
+def clear(*mount_names: str) -> None:
+    """Delete every file of the memory mounts ``mount_names`` (of all of them if none)."""
+    with _stores_lock:
+        for name in mount_names or list(_stores):
+            _stores.pop(name, None)
+
+
 def _add(table: dict[str, dict[str, int]], directory: str, name: str, step: int) -> None:
     names = table.setdefault(directory, {})
     names[name] = names.get(name, 0) + step
@@ -68,10 +93,6 @@ class MemoryBackend(Backend):
     type_name = "memory"
     inline_io = True
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._create_lock = threading.Lock()
-
     def create_filesystem(self) -> MemoryFileSystem:
         # Imported here: reading the settings at start-up need not import fsspec.
         from fsspec.implementations.memory import MemoryFileSystem
@@ -79,7 +100,8 @@ class MemoryBackend(Backend):
         # fsspec's default store is global to the process; a private one keeps
         # each mount (and other fsspec users) out of each other's files.
         fs = MemoryFileSystem(global_store=False, skip_instance_cache=True)
-        fs.store = _Store()
+        fs.store = _store(self.mount.name)
+        fs.pseudo_dirs = fs.store.pseudo_dirs
         return fs
 
     @cached_property
@@ -95,9 +117,21 @@ class MemoryBackend(Backend):
         if "r" in mode and "+" not in mode:
             # MemoryFileSystem hands out the stored object itself; reading
             # through a copy keeps two readers' positions apart.
-            data = self.fs.cat_file(path)
+            data = self.read(path)
             return io.BytesIO(data) if "b" in mode else io.StringIO(data.decode())
         return super().open(path, mode)
+
+    def read(self, path: str) -> bytes:
+        data = bytes(self.fs.cat_file(path))
+        # As InMemoryStorage, a read is an access.
+        self.fs.store[path].accessed = datetime.datetime.now(datetime.timezone.utc)
+        return data
+
+    def accessed_time(self, path: str) -> datetime.datetime:
+        file = self.fs.store.get(path)
+        if file is None:
+            raise FileNotFoundError(path)
+        return as_utc(getattr(file, "accessed", file.created))
 
     def write(self, path: str, chunks: Iterable[bytes], overwrite: bool) -> None:
         from fsspec.implementations.memory import MemoryFile
@@ -106,7 +140,7 @@ class MemoryBackend(Backend):
         for chunk in chunks:
             buffer.write(chunk)
         # The file appears whole, under the lock, or not at all.
-        with self._create_lock:
+        with self.fs.store.lock:
             if not overwrite and self.exists(path):
                 raise FileExistsError(path)
             parent = path.rpartition("/")[0]

@@ -12,7 +12,6 @@ import contextlib
 import functools
 import inspect
 import itertools
-import mimetypes
 from collections.abc import Callable, Iterable, Iterator
 from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any, ClassVar
@@ -164,13 +163,18 @@ class ObjectStoreBackend(Backend):
             listing = self.fs.ls(path, detail=True)
         except FileNotFoundError:
             return
+        is_file = has_children = False
         for info in listing:
             name = self.fs._strip_protocol(info["name"]).rstrip("/")
             if not name.startswith(f"{base}/"):
-                continue  # the directory itself, or its marker object
+                # The directory's marker object, or the key itself: fsspec
+                # lists a file as itself.
+                is_file = is_file or (name == base and info.get("type") == "file")
+                continue
             name = name[len(base) + 1 :]
             if not name or "/" in name:
                 continue
+            has_children = True
             is_dir = info.get("type") == "directory"
             yield Entry(
                 name=name,
@@ -178,6 +182,8 @@ class ObjectStoreBackend(Backend):
                 size=None if is_dir else info.get("size"),
                 modified=None if is_dir else self.modified_from_info(info),
             )
+        if is_file and not has_children and self.key(path):
+            raise NotADirectoryError(path)
 
     def move(self, source: str, destination: str) -> None:
         # No store renames: copy every key on the server side, then delete
@@ -268,8 +274,3 @@ def _translating(method: Callable[..., Any]) -> Callable[..., Any]:
 
 for _name in TRANSLATED:
     setattr(ObjectStoreBackend, _name, _translating(getattr(ObjectStoreBackend, _name)))
-
-
-def content_type(path: str) -> str:
-    """Return the MIME type a file called ``path`` is served with."""
-    return mimetypes.guess_type(path)[0] or "application/octet-stream"

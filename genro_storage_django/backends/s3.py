@@ -12,8 +12,8 @@ from genro_storage_django.backends.base import Backend, Option, as_utc
 from genro_storage_django.backends.objectstore import (
     OBJECT_STORE_OPTIONS,
     ObjectStoreBackend,
-    content_type,
 )
+from genro_storage_django.content_types import content_type
 
 if TYPE_CHECKING:
     import asyncio

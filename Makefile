@@ -5,12 +5,25 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
 MANAGE := $(BIN)/python testproject/manage.py
+# A second venv runs the suite on Django 6, which needs Python >= 3.12:
+# scripts/find-python.sh picks the interpreter ($$PYTHON_DJANGO6, python3.13/3.12,
+# or pyenv's newest) and fails loudly if there is none. `make demo` never needs it.
+DJANGO6_VENV ?= .venv-django6
+DJANGO6_BIN := $(DJANGO6_VENV)/bin
+DJANGO6_STAMP := $(DJANGO6_VENV)/.installed
+DJANGO6_MIN_PYTHON := 3.12
+# build and waitress come from the dev extra: tests/test_packaging.py and the
+# benchmark smoke test need them. The rest of dev (linters, Sphinx) runs once, in .venv.
+DJANGO6_REQUIREMENTS := "Django>=6.0,<6.2" "build>=1.2,<2" "waitress>=3,<4"
+# Which Django and Python a run uses, for the log.
+VERSIONS := -c "import sys, django; print(f'Django {django.get_version()} on Python {sys.version.split()[0]} ({sys.executable})')"
 
-.PHONY: help install test-deps test lint pytest demo docs bench clean
+.PHONY: help install install-django6 test-deps test lint pytest pytest-django6 demo docs bench clean
 
 help:
 	@echo "make demo   run the demo project on http://127.0.0.1:8000/admin/"
 	@echo "make test   install everything needed, then run ruff, mypy, the docs build and the tests"
+	@echo "            (the tests twice: Django 5.2 in .venv, Django 6.x in .venv-django6 on Python >= 3.12)"
 	@echo "make docs   build the documentation into docs/_build/html"
 	@echo "make bench  run the benchmarks against django-storages, rclone, aws s3 sync and cp"
 
@@ -41,9 +54,30 @@ docs: install
 	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
 
 pytest: install test-deps
+	$(BIN)/python $(VERSIONS)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test: lint docs pytest
+$(DJANGO6_BIN)/python:
+	python="$$(PYTHON_DJANGO6="$(PYTHON_DJANGO6)" bash scripts/find-python.sh $(DJANGO6_MIN_PYTHON))" \
+		&& echo "Django 6 venv: $$python" \
+		&& "$$python" -m venv $(DJANGO6_VENV)
+	$(DJANGO6_BIN)/python -m pip install --quiet --upgrade pip
+
+$(DJANGO6_STAMP): $(DJANGO6_BIN)/python pyproject.toml
+	$(DJANGO6_BIN)/python -m pip install --quiet -e ".[test]" $(DJANGO6_REQUIREMENTS)
+	$(DJANGO6_BIN)/python -m pip check
+	touch $(DJANGO6_STAMP)
+
+install-django6: $(DJANGO6_STAMP)
+
+pytest-django6: $(DJANGO6_STAMP) test-deps
+	$(DJANGO6_BIN)/python $(VERSIONS)
+	$(DJANGO6_BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Both pytest runs start servers and share the checkout: never run them at once,
+# even under make -j.
+.NOTPARALLEL: test
+test: lint docs pytest pytest-django6
 
 # Installs the comparison tools first (benchmarks/setup.sh); see docs/benchmarks.rst.
 bench: install
@@ -56,4 +90,4 @@ demo: $(DEMO_STAMP)
 	$(MANAGE) runserver 127.0.0.1:8000
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info testproject/var .pytest_cache docs/_build
+	rm -rf $(VENV) $(DJANGO6_VENV) build dist *.egg-info testproject/var .pytest_cache docs/_build

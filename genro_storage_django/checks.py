@@ -6,9 +6,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Warning
+from django.core.exceptions import ImproperlyConfigured
+from django.core.files.storage import InvalidStorageError, storages
 from django.utils.module_loading import import_string
 
 from genro_storage_django.conf import get_config
+from genro_storage_django.storage import MountStorage, class_name
 
 CHECK_ID_PREFIX = "genro_storage_django"
 #: The tag of these checks: ``manage.py check --tag storage_mounts`` runs them alone.
@@ -62,4 +65,48 @@ def check_error_reports(app_configs: Any = None, **kwargs: Any) -> list[CheckMes
             id=f"{CHECK_ID_PREFIX}.W002",
         )
         for name in mounts
+    ]
+
+
+def check_class_names(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Report mounts whose names give one storage class name (pickle needs one per mount)."""
+    by_class: dict[str, list[str]] = {}
+    for name in get_config().mounts:
+        by_class.setdefault(class_name(name), []).append(name)
+    return [
+        Error(
+            f"Mounts {', '.join(repr(name) for name in names)} share the storage class name "
+            f"{shared!r}: pickle and sorl-thumbnail could not tell them apart.",
+            hint="Rename one of the mounts so that their names differ in more than "
+            "case, '_', '-' and '.'.",
+            id=f"{CHECK_ID_PREFIX}.E022",
+        )
+        for shared, names in by_class.items()
+        if len(names) > 1
+    ]
+
+
+def check_static_urls(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Warn when the staticfiles storage is a mount whose URLs are signed."""
+    try:
+        storage = storages["staticfiles"]
+    except (InvalidStorageError, ImproperlyConfigured, ImportError):
+        return []  # Django's own checks and E0xx report these.
+    if not isinstance(storage, MountStorage):
+        return []
+    try:
+        if not storage.signs_urls():
+            return []
+    except ImproperlyConfigured:
+        return []  # an invalid mount: reported by check_storage_mounts()
+    return [
+        Warning(
+            f"The staticfiles storage is the mount {storage.mount.name!r}, whose URLs are "
+            "signed: signatures change every second, end up inside hashed CSS files and "
+            "defeat browser caches.",
+            hint='Use "genro_storage_django.staticfiles.MountManifestStaticStorage" (or '
+            "MountStaticStorage) as the BACKEND, or give the mount a 'custom_domain' or "
+            "'querystring_auth': False.",
+            id=f"{CHECK_ID_PREFIX}.W003",
+        )
     ]

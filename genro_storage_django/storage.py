@@ -65,6 +65,8 @@ class MountStorage(Storage):
     mount_name: ClassVar[str | None] = None
     #: Bytes read from the source at a time by ``save()``.
     chunk_size: ClassVar[int] = 1024 * 1024
+    #: False gives unsigned URLs even on a mount that signs them.
+    signed_urls: ClassVar[bool] = True
 
     def __new__(cls, mount: str | None = None, *args: Any, **kwargs: Any) -> MountStorage:
         if cls is MountStorage and mount and mount in get_config().mounts:
@@ -199,7 +201,7 @@ class MountStorage(Storage):
         if base_url:
             base_url = base_url if base_url.endswith("/") else f"{base_url}/"
             return urljoin(base_url, filepath_to_uri(name))
-        direct = self.backend.url(self.backend.full_path(name), name)
+        direct = self.backend.url(self.backend.full_path(name), name, signed=self.signed_urls)
         if direct:
             return direct
         if self.mount.serve:
@@ -207,6 +209,10 @@ class MountStorage(Storage):
                 "genro_storage_django:serve", kwargs={"mount": self.mount.name, "path": name}
             )
         raise ValueError("This file is not accessible via a URL.")
+
+    def signs_urls(self) -> bool:
+        """Return True if ``url()`` gives signed URLs (they change with every call)."""
+        return self.signed_urls and not self.mount.base_url and self.backend.signs_urls()
 
     def path(self, name: str) -> str:
         return self.backend.local_path(self._path(name))

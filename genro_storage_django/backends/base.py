@@ -202,10 +202,18 @@ class Backend:
         return modified
 
     def created_time(self, path: str) -> datetime.datetime:
+        """Return the aware (UTC) creation time of ``path``.
+
+        Raise ``NotImplementedError`` where the backend does not record it.
+        """
         return as_utc(self.fs.created(path))
 
     def accessed_time(self, path: str) -> datetime.datetime:
-        raise NotImplementedError("This backend does not record access times.")
+        """Return the aware (UTC) last access time of ``path``.
+
+        Raise ``NotImplementedError`` where the backend does not record it.
+        """
+        raise NotImplementedError(f"{self.type_name} mounts do not record access times.")
 
     def makedirs(self, path: str) -> None:
         self.fs.makedirs(path, exist_ok=True)
@@ -218,9 +226,17 @@ class Backend:
         if self.fs.exists(path):
             self.fs.rm(path, recursive=True)
 
-    def url(self, path: str, name: str) -> str | None:
-        """Return a URL that serves ``name`` without going through Django, or None."""
+    def url(self, path: str, name: str, signed: bool = True) -> str | None:
+        """Return a URL that serves ``name`` without going through Django, or None.
+
+        ``signed=False`` asks for an unsigned URL even where the mount signs
+        its URLs (static files: a signature changes every second).
+        """
         return None
+
+    def signs_urls(self) -> bool:
+        """Return True if ``url()`` signs its URLs, judged from the settings: no client is made."""
+        return False
 
     def local_path(self, path: str) -> str:
         raise NotImplementedError("This backend doesn't support absolute paths.")

@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from gcsfs import GCSFileSystem
 
 PUBLIC_ENDPOINT = "https://storage.googleapis.com"
+# Values of gcsfs's ``token`` that name a way to find credentials, not a key.
+GCSFS_METHODS = ("anon", "google_default", "cache", "cloud", "browser")
 
 
 class GCSBackend(ObjectStoreBackend):
@@ -99,6 +101,11 @@ class GCSBackend(ObjectStoreBackend):
 
     def write_options(self, path: str) -> dict[str, Any]:
         return {"content_type": content_type(path)}
+
+    def credentials_sign(self) -> bool:
+        # Loading default credentials may ask a metadata server: judge from the
+        # setting, where only a service-account key (a file or a dict) signs.
+        return self.mount.options["token"] not in (*GCSFS_METHODS, None)
 
     def can_sign(self) -> bool:
         from google.auth.credentials import Signing

@@ -89,5 +89,5 @@ class HTTPBackend(Backend):
         header = info.get("Last-Modified")
         return as_utc(email.utils.parsedate_to_datetime(header)) if header else None
 
-    def url(self, path: str, name: str) -> str | None:
+    def url(self, path: str, name: str, signed: bool = True) -> str | None:
         return path

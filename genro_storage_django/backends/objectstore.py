@@ -116,6 +116,10 @@ class ObjectStoreBackend(Backend):
         """Return True if the mount's credentials can sign URLs without a request."""
         return False
 
+    def credentials_sign(self) -> bool:
+        """Return True if the settings name credentials that sign URLs, without loading them."""
+        return self.can_sign()
+
     def signed_url(self, path: str, expiry: int) -> str:
         raise NotImplementedError("subclasses of ObjectStoreBackend must provide signed_url()")
 
@@ -203,14 +207,20 @@ class ObjectStoreBackend(Backend):
         with contextlib.suppress(FileNotFoundError):
             self.fs.rm(f"{path}/", recursive=True)
 
-    def url(self, path: str, name: str) -> str | None:
+    def signs_urls(self) -> bool:
+        options = self.mount.options
+        return bool(
+            options["querystring_auth"] and not options["custom_domain"] and self.credentials_sign()
+        )
+
+    def url(self, path: str, name: str, signed: bool = True) -> str | None:
         options = self.mount.options
         key = self.key(path)
         if options["custom_domain"]:
             domain = options["custom_domain"].rstrip("/")
             domain = domain if "://" in domain else f"https://{domain}"
             return f"{domain}/{quote(key)}"
-        if options["querystring_auth"] and self.can_sign():
+        if signed and options["querystring_auth"] and self.can_sign():
             return self.signed_url(path, options["url_expiry"])
         return self.public_url(key)
 

@@ -82,6 +82,12 @@ class S3Backend(ObjectStoreBackend):
             "ContentType": response.get("ContentType"),
         }
 
+    def created_time(self, path: str) -> datetime.datetime:
+        raise NotImplementedError(
+            "S3 records only when an object was last written (get_modified_time()), "
+            "not when its name was first created."
+        )
+
     def modified_from_info(self, info: dict[str, Any]) -> datetime.datetime | None:
         modified = info.get("LastModified")
         return as_utc(modified) if isinstance(modified, datetime.datetime) else None

@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
 MANAGE := $(BIN)/python testproject/manage.py
 # A second venv runs the suite on Django 6, which needs Python >= 3.12:
-# scripts/find-python.sh picks the interpreter ($$PYTHON_DJANGO6, python3.13/3.12,
+# scripts/find-python.sh picks the interpreter (PYTHON_DJANGO6, python3.13/3.12,
 # or pyenv's newest) and fails loudly if there is none. `make demo` never needs it.
 DJANGO6_VENV ?= .venv-django6
 DJANGO6_BIN := $(DJANGO6_VENV)/bin
@@ -74,10 +74,11 @@ pytest-django6: $(DJANGO6_STAMP) test-deps
 	$(DJANGO6_BIN)/python $(VERSIONS)
 	$(DJANGO6_BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Both pytest runs start servers and share the checkout: never run them at once,
-# even under make -j.
+# The Django 6 venv is built before the first pytest run, so a missing Python >= 3.12
+# fails at once. Both pytest runs start servers and share the checkout: never run
+# them at once, even under make -j.
 .NOTPARALLEL: test
-test: lint docs pytest pytest-django6
+test: lint docs install-django6 pytest pytest-django6
 
 # Installs the comparison tools first (benchmarks/setup.sh); see docs/benchmarks.rst.
 bench: install

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.encoding import filepath_to_uri
 
 from genro_storage_django.backends.base import Backend, Entry
-from genro_storage_django.conf import Mount, get_config, get_mount
+from genro_storage_django.conf import MOUNT_NAME_RE, Mount, get_config, get_mount
 from genro_storage_django.exceptions import MountPermissionError
 from genro_storage_django.names import clean_name
 
@@ -69,7 +69,7 @@ class MountStorage(Storage):
     signed_urls: ClassVar[bool] = True
 
     def __new__(cls, mount: str | None = None, *args: Any, **kwargs: Any) -> MountStorage:
-        if cls is MountStorage and mount and mount in get_config().mounts:
+        if cls is MountStorage and mount and MOUNT_NAME_RE.match(mount):
             cls = storage_class(mount)
         return super().__new__(cls)
 
@@ -161,7 +161,14 @@ class MountStorage(Storage):
     def _open_file(self, name: str, mode: str) -> IO[Any]:
         if _WRITE_FLAGS.intersection(mode):
             self._require("write", name)
-        return self.backend.open(self._path(name), mode)
+        path = self._path(name)
+        try:
+            return self.backend.open(path, mode)
+        except FileNotFoundError:
+            # One error for a directory on every backend, as open() gives.
+            if path != self.backend.root and self.backend.isdir(path):
+                raise IsADirectoryError(clean_name(name)) from None
+            raise
 
     def _save(self, name: str, content: File) -> str:
         self._require("write", name)
@@ -170,6 +177,8 @@ class MountStorage(Storage):
                 chunks = _bytes(content, self.chunk_size)
                 self.backend.write(self._path(name), chunks, overwrite=self.file_overwrite)
             except FileExistsError:
+                if not self.exists(name):
+                    raise  # a parent of the name is a file: no other name helps
                 # Another writer took the name since get_available_name().
                 name = self.get_available_name(name)
             else:
@@ -349,6 +358,10 @@ def get_storage(mount: str) -> MountStorage:
 def __getattr__(name: str) -> type[MountStorage]:
     # The per-mount classes, by name, for pickle and for dotted paths.
     if name.endswith("MountStorage") and name != "MountStorage":
+        with _lock:
+            made = [made for made in _classes.values() if made.__name__ == name]
+        if made:
+            return made[0]
         for mount in get_config().mounts:
             if class_name(mount) == name:
                 return storage_class(mount)

@@ -40,8 +40,12 @@ class _Store(dict):
         self.directories: dict[str, dict[str, int]] = {}
 
     def __setitem__(self, path: str, value: Any) -> None:
-        if path not in self:
+        previous = self.get(path)
+        if previous is None:
             self._index(path, 1)
+        elif previous is not value:
+            # A rewrite stores a new object: the file keeps its creation time.
+            value.created = previous.created
         super().__setitem__(path, value)
 
     def __delitem__(self, path: str) -> None:
@@ -109,16 +113,29 @@ class MemoryBackend(Backend):
         return "/files"
 
     def modified_from_info(self, info: dict[str, Any]) -> datetime.datetime | None:
-        # Every write stores a new object, so its creation time is the modification time.
-        created = info.get("created")
-        return None if created is None else as_utc(created)
+        # fsspec's listings give the creation time only: ask the stored file.
+        file = self.fs.store.get(info.get("name"))
+        return None if file is None else as_utc(file.modified)
+
+    def modified_time(self, path: str) -> datetime.datetime:
+        return as_utc(self._file(path).modified)
+
+    def created_time(self, path: str) -> datetime.datetime:
+        return as_utc(self._file(path).created)
+
+    def _file(self, path: str) -> Any:
+        file = self.fs.store.get(path)
+        if file is None:
+            raise FileNotFoundError(path)
+        return file
 
     def open(self, path: str, mode: str) -> IO[Any]:
         if "r" in mode and "+" not in mode:
             # MemoryFileSystem hands out the stored object itself; reading
             # through a copy keeps two readers' positions apart.
-            data = self.read(path)
-            return io.BytesIO(data) if "b" in mode else io.StringIO(data.decode())
+            # Read-only, as a file opened "rb" from a disk.
+            reader = io.BufferedReader(io.BytesIO(self.read(path)))
+            return reader if "b" in mode else io.TextIOWrapper(reader, encoding="utf-8")
         return super().open(path, mode)
 
     def read(self, path: str) -> bytes:
@@ -128,10 +145,8 @@ class MemoryBackend(Backend):
         return data
 
     def accessed_time(self, path: str) -> datetime.datetime:
-        file = self.fs.store.get(path)
-        if file is None:
-            raise FileNotFoundError(path)
-        return as_utc(getattr(file, "accessed", file.created))
+        file = self._file(path)
+        return as_utc(getattr(file, "accessed", file.modified))
 
     def write(self, path: str, chunks: Iterable[bytes], overwrite: bool) -> None:
         from fsspec.implementations.memory import MemoryFile

@@ -132,7 +132,12 @@ class ObjectStoreBackend(Backend):
     def open(self, path: str, mode: str) -> IO[Any]:
         if any(flag in mode for flag in "wax"):
             return self.fs.open(path, mode, **self.write_options(path))
-        return self.fs.open(path, mode)
+        file = self.fs.open(path, mode)
+        # fsspec opens a key prefix as an empty file: it is a directory.
+        if (getattr(file, "details", None) or {}).get("type") == "directory":
+            file.close()
+            raise IsADirectoryError(path)
+        return file
 
     def write(self, path: str, chunks: Iterable[bytes], overwrite: bool) -> None:
         chunks = iter(chunks)

@@ -80,6 +80,7 @@ class S3Backend(ObjectStoreBackend):
             "size": response["ContentLength"],
             "LastModified": response["LastModified"],
             "ContentType": response.get("ContentType"),
+            "ContentEncoding": response.get("ContentEncoding"),
         }
 
     def created_time(self, path: str) -> datetime.datetime:

@@ -21,7 +21,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from benchmarks import tools, wl1_small_files, wl2_big_file, wl345
+from benchmarks import tools, wl1_small_files, wl2_big_file, wl3_wl4_wl5_storage_api_and_admin
 from benchmarks.harness import MIB, Report, render_rst, render_text, table
 from benchmarks.servers import ROOT, s3_server
 
@@ -167,11 +167,13 @@ def _run(name, report, server, bench_dir, size, available, workers) -> None:
     elif name == "WL2":
         wl2_big_file.bench(report, server, bench_dir, available=available, **size)
     elif name == "WL3":
-        wl345.wl3(report, server, bench_dir, **size)
+        wl3_wl4_wl5_storage_api_and_admin.wl3(report, server, bench_dir, **size)
     elif name == "WL4":
-        wl345.wl4(report, server, bench_dir, available=available, **size)
+        wl3_wl4_wl5_storage_api_and_admin.wl4(
+            report, server, bench_dir, available=available, **size
+        )
     elif name == "WL5":
-        wl345.wl5(report, server, bench_dir, **size)
+        wl3_wl4_wl5_storage_api_and_admin.wl5(report, server, bench_dir, **size)
     else:
         raise SystemExit(f"Unknown workload {name}; choose from {', '.join(WORKLOADS)}.")
 

@@ -20,6 +20,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from tests import serverkit
+
 
 class Counts:
     def __init__(self) -> None:
@@ -30,6 +32,13 @@ class Counts:
         self.requests: Counter[str] = Counter()
         self.bytes_out = 0
         self.bytes_in = 0
+
+    def record(self, environ: dict[str, Any]) -> None:
+        """Count the request of a WSGI ``environ`` and the bytes it sends."""
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        with self.lock:
+            self.requests[_label(environ)] += 1
+            self.bytes_in += length
 
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
@@ -58,20 +67,18 @@ def _label(environ: dict[str, Any]) -> str:
     return f"{method} {kind}"
 
 
-class CountingApp:
+class CountingApp(serverkit.CountingApp):
+    """The shared counting layer, plus the bytes of object reads and the control paths."""
+
     def __init__(self, app: Callable, counts: Counts) -> None:
-        self.app = app
+        super().__init__(app, counts)
         self.counts = counts
 
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if path.startswith("/__bench__/"):
             return self.control(path, start_response)
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        with self.counts.lock:
-            self.counts.requests[_label(environ)] += 1
-            self.counts.bytes_in += length
-        body = self.app(environ, start_response)
+        body = super().__call__(environ, start_response)
         if environ["REQUEST_METHOD"] != "GET" or "/" not in path.strip("/"):
             return body
         return self.measure(body)

@@ -1,21 +1,20 @@
 """Start the counting moto server as a process on 127.0.0.1 and talk to its counters.
 
-Standard library only: the comparison venv imports it too.
+Standard library only (with ``tests/serverkit.py``): the comparison venv imports it too.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
 import sys
-import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from tests.serverkit import free_port, run_process
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = SECRET = "testing"
@@ -37,24 +36,6 @@ def tool_env(**extra: str) -> dict[str, str]:
     env["PYTHONPATH"] = str(ROOT)
     env.update(extra)
     return env
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"moto server exited with {process.returncode}")
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f"moto server did not start within {timeout} s")
 
 
 class S3Server:
@@ -103,22 +84,6 @@ class S3Server:
 def s3_server(log_file: Path) -> Iterator[S3Server]:
     """Run ``benchmarks.moto_counting`` in its own process for the duration of the block."""
     port = free_port()
-    with open(log_file, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "benchmarks.moto_counting", str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            env=tool_env(),
-            cwd=ROOT,
-        )
-    try:
-        _wait_for_port(port, process)
+    args = [sys.executable, "-m", "benchmarks.moto_counting", str(port)]
+    with run_process(args, log_file, port, env=tool_env(), cwd=ROOT, name="moto server") as process:
         yield S3Server(f"http://127.0.0.1:{port}", process.pid)
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()

@@ -2,8 +2,8 @@
 
 Every server binds to 127.0.0.1 on a free port, is polled until it answers,
 logs to a file under the session's temporary directory and is stopped at the
-end of the session. Each test gets its own prefix in a shared bucket or
-container through ``unique_prefix``.
+end of the session (with the context managers of ``tests/serverkit.py``). Each
+test gets its own prefix in a shared bucket or container through ``unique_prefix``.
 """
 
 from __future__ import annotations
@@ -12,19 +12,24 @@ import functools
 import json
 import os
 import shutil
-import socket
-import subprocess
 import sys
-import threading
-import time
 import urllib.request
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from dataclasses import dataclass
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.serverkit import (
+    CountingApp,
+    RequestLog,
+    free_port,
+    run_process,
+    serve_in_thread,
+    wait_for_port,
+)
 
 # gcsfs probes bucket types over gRPC unless told not to, and reads this once,
 # when it is first imported: set it before any test imports it.
@@ -44,47 +49,9 @@ AZURITE_KEY = (
 
 
 @dataclass
-class RequestLog:
-    """The requests a server received, as ``(method, path, range header)``, for counting."""
-
-    requests: list[tuple[str, str, str]] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def add(self, method: str, path: str, byte_range: str | None = None) -> None:
-        with self.lock:
-            self.requests.append((method, path, byte_range or ""))
-
-    def clear(self) -> None:
-        with self.lock:
-            self.requests.clear()
-
-    def snapshot(self) -> list[tuple[str, str, str]]:
-        with self.lock:
-            return list(self.requests)
-
-
-@dataclass
 class Server:
     url: str
     log: RequestLog | None = None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_port(port: int, process: subprocess.Popen | None = None, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"server on port {port} exited with {process.returncode}")
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise RuntimeError(f"server on port {port} did not start within {timeout} s")
 
 
 class RestartableS3:
@@ -116,49 +83,7 @@ def server_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("server-logs")
 
 
-def run_process(args: list[str], log_file: Path, port: int) -> Iterator[subprocess.Popen]:
-    with open(log_file, "wb") as log:
-        process = subprocess.Popen(
-            args,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            cwd=log_file.parent,
-        )
-    try:
-        wait_for_port(port, process)
-        yield process
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def serve_in_thread(server: Any) -> Iterator[None]:
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
-
-
 # S3: moto, in this process, behind a middleware that records every request.
-
-
-class _CountingApp:
-    def __init__(self, app: Callable, log: RequestLog) -> None:
-        self.app = app
-        self.log = log
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Any:
-        self.log.add(environ["REQUEST_METHOD"], environ["PATH_INFO"], environ.get("HTTP_RANGE"))
-        return self.app(environ, start_response)
 
 
 @pytest.fixture(scope="session")
@@ -171,9 +96,9 @@ def s3_server() -> Iterator[Server]:
     from werkzeug.serving import make_server
 
     log = RequestLog()
-    app = _CountingApp(DomainDispatcherApplication(create_backend_app), log)
+    app = CountingApp(DomainDispatcherApplication(create_backend_app), log)
     server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
-    for _ in serve_in_thread(server):
+    with serve_in_thread(server):
         url = f"http://127.0.0.1:{server.server_address[1]}"
         request = urllib.request.Request(f"{url}/{BUCKET}", method="PUT")
         urllib.request.urlopen(request, timeout=10).close()
@@ -214,7 +139,7 @@ def _gcs_command(port: int) -> list[str]:
 @pytest.fixture(scope="session")
 def gcs_server(server_logs: Path) -> Iterator[Server]:
     port = free_port()
-    for _ in run_process(_gcs_command(port), server_logs / "gcs.log", port):
+    with run_process(_gcs_command(port), server_logs / "gcs.log", port):
         url = f"http://127.0.0.1:{port}"
         request = urllib.request.Request(
             f"{url}/storage/v1/b?project=test-project",
@@ -254,7 +179,7 @@ def azure_server(server_logs: Path) -> Iterator[Server]:
         "--skipApiVersionCheck",
         "--disableTelemetry",
     ]
-    for _ in run_process(args, server_logs / "azurite.log", port):
+    with run_process(args, server_logs / "azurite.log", port):
         url = f"http://127.0.0.1:{port}/{AZURITE_ACCOUNT}"
         from azure.storage.blob import BlobServiceClient
 
@@ -326,7 +251,7 @@ def http_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     log = RequestLog()
     handler = functools.partial(_http_handler(log), directory=str(root))
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    for _ in serve_in_thread(server):
+    with serve_in_thread(server):
         yield Server(f"http://127.0.0.1:{server.server_address[1]}", log)
 
 

@@ -35,14 +35,8 @@ from django.core.files import File
 from django.test import override_settings
 
 from genro_storage_django import get_storage
-from tests.servers import (
-    AZURITE_ACCOUNT,
-    AZURITE_KEY,
-    ROOT,
-    RestartableS3,
-    free_port,
-    wait_for_port,
-)
+from tests.serverkit import free_port, wait_for_port
+from tests.servers import AZURITE_ACCOUNT, AZURITE_KEY, ROOT, RestartableS3
 
 MiB = 1024 * 1024
 BUCKET = "reliability-faults"

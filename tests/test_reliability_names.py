@@ -37,6 +37,7 @@ from hypothesis import strategies as st
 
 from genro_storage_django.names import clean_name
 from tests.conftest import mount_storage
+from tests.serverkit import snapshot as tree
 
 #: At least this many names must be tried over the three backends in one run.
 MINIMUM_NAMES = 10_000
@@ -163,19 +164,6 @@ def run_names(storage, kind: str, inside) -> None:
         exercise(storage, name, inside)
 
     check()
-
-
-def tree(root: Path, skip: Path) -> dict[str, bytes | None]:
-    """Every path under ``root`` but ``skip``, with the content of each file."""
-    snapshot: dict[str, bytes | None] = {}
-    for directory, dirs, files in os.walk(root):
-        dirs[:] = [d for d in dirs if Path(directory, d) != skip]
-        for entry in dirs:
-            snapshot[os.path.relpath(os.path.join(directory, entry), root)] = None
-        for entry in files:
-            path = os.path.join(directory, entry)
-            snapshot[os.path.relpath(path, root)] = Path(path).read_bytes()
-    return snapshot
 
 
 def test_local_names_stay_inside(tmp_path: Path) -> None:

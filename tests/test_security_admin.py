@@ -8,7 +8,6 @@ does what it says (and the user and the mount both allow it) or is refused
 from __future__ import annotations
 
 import itertools
-import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from genro_storage_django import get_storage
+from tests.serverkit import snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -78,17 +78,6 @@ def make_user(name: str) -> User | None:
             )
         )
     return user
-
-
-def snapshot(root: Path) -> dict[str, bytes | None]:
-    found: dict[str, bytes | None] = {}
-    for directory, dirs, files in os.walk(root):
-        for entry in dirs:
-            found[os.path.relpath(os.path.join(directory, entry), root)] = None
-        for entry in files:
-            path = os.path.join(directory, entry)
-            found[os.path.relpath(path, root)] = Path(path).read_bytes()
-    return found
 
 
 def seed(root: Path) -> None:

@@ -31,7 +31,8 @@ from django.views.debug import (
 from genro_storage_django import debug as storage_debug
 from genro_storage_django import get_storage
 from genro_storage_django.conf import get_mount
-from tests.servers import AZURITE_ACCOUNT, BUCKET, free_port
+from tests.serverkit import free_port
+from tests.servers import AZURITE_ACCOUNT, BUCKET
 
 S3_SECRET = "S3SECRETfake0123456789abcdefghijklmnopqrs"
 S3_TOKEN = "S3TOKENfake0123456789"

@@ -6,8 +6,10 @@ import io
 import json
 import struct
 import zlib
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from django.contrib.auth.models import Permission
@@ -15,7 +17,7 @@ from django.contrib.messages import get_messages
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, override_settings
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 
 from genro_storage_django import get_storage
 from genro_storage_django.storage import MountStorage
@@ -637,3 +639,114 @@ def test_a_backend_that_does_not_answer_gives_a_message_not_a_500(
         assert response["Location"] == MOUNTS_URL
         shown = [str(message) for message in get_messages(response.wsgi_request)]
         assert any("did not answer" in message for message in shown), shown
+
+
+# A second admin site (tests/urls_second_site.py)
+
+OTHER_PREFIX = "/other-admin/"
+
+
+def other_url(view: str, mount: str, path: str = "") -> str:
+    return reverse(
+        f"other:genro_storage_django_storagemount_{view}", kwargs={"mount": mount, "path": path}
+    )
+
+
+class _Links(HTMLParser):
+    """Collects the ``href``, ``action`` and ``src`` of every element of a page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.links += [value for key, value in attrs if key in {"href", "action", "src"} and value]
+
+
+def admin_links(response: Any) -> dict[str, str]:
+    """Return the page's links into any admin site, with the site each resolves to."""
+    parser = _Links()
+    parser.feed(response.content.decode())
+    found = {}
+    for link in parser.links:
+        try:
+            match = resolve(urlsplit(link).path)
+        except Resolver404:
+            continue  # static files, "View site"
+        if "admin" in match.app_names:
+            found[link] = match.namespace
+    return found
+
+
+@override_settings(ROOT_URLCONF="tests.urls_second_site")
+def test_a_second_admin_site_links_to_its_own_pages(admin_client: Client, mount: str) -> None:
+    put(mount, "sub/a.txt")
+    pages = [
+        f"{OTHER_PREFIX}genro_storage_django/storagemount/",
+        other_url("browse", mount),
+        other_url("browse", mount, "sub"),
+        other_url("file", mount, "sub/a.txt"),
+        other_url("rename", mount, "sub/a.txt"),
+        other_url("delete", mount, "sub/a.txt"),
+        other_url("rename", mount, "sub"),
+        other_url("delete", mount, "sub"),
+    ]
+    seen: set[str] = set()
+    for page in pages:
+        assert page.startswith(OTHER_PREFIX)
+        response = admin_client.get(page)
+        assert response.status_code == 200, page
+        links = admin_links(response)
+        assert set(links.values()) == {"other"}, (page, links)
+        assert all(link.startswith(OTHER_PREFIX) for link in links), (page, links)
+        seen.update(links)
+    # The browser's own links were among them, not only the admin's header.
+    expected = [
+        other_url("browse", mount),
+        other_url("browse", mount, "sub"),
+        other_url("file", mount, "sub/a.txt"),
+        other_url("download", mount, "sub/a.txt"),
+        other_url("rename", mount, "sub/a.txt"),
+        other_url("delete", mount, "sub/a.txt"),
+        other_url("upload", mount, "sub"),
+        other_url("mkdir", mount, "sub"),
+        f"{OTHER_PREFIX}genro_storage_django/storagemount/",
+        f"{OTHER_PREFIX}genro_storage_django/",
+        OTHER_PREFIX,
+    ]
+    assert set(expected) <= seen, set(expected) - seen
+
+
+@override_settings(ROOT_URLCONF="tests.urls_second_site")
+def test_a_second_admin_site_redirects_to_its_own_pages(admin_client: Client, mount: str) -> None:
+    put(mount, "a.txt")
+    put(mount, "b.txt")
+    root = other_url("browse", mount)
+    posts = [
+        (other_url("upload", mount), {"files": [SimpleUploadedFile("u.txt", b"u")]}, root),
+        (other_url("upload", mount), {}, root),
+        (other_url("mkdir", mount), {"name": "new"}, root),
+        (other_url("mkdir", mount), {}, root),
+        (other_url("rename", mount, "a.txt"), {"new_name": "new/a.txt"}, f"{root}new"),
+        (other_url("delete", mount, "b.txt"), {}, root),
+    ]
+    for action, data, location in posts:
+        response = admin_client.post(action, data)
+        assert (response.status_code, response["Location"]) == (302, location), action
+    by_script = admin_client.post(
+        other_url("upload", mount, "new"),
+        {"files": [SimpleUploadedFile("s.txt", b"s")]},
+        headers={"X-Requested-With": "XMLHttpRequest"},
+    )
+    assert json.loads(by_script.content) == {"location": f"{root}new"}
+    redirects = {
+        other_url("browse", mount, "u.txt"): other_url("file", mount, "u.txt"),
+        other_url("file", mount, "new"): f"{root}new",
+    }
+    for page, location in redirects.items():
+        response = admin_client.get(page)
+        assert (response.status_code, response["Location"]) == (302, location), page
+    down = {"down": {"type": "http", "base_url": "http://127.0.0.1:9/"}}
+    with override_settings(STORAGE_MOUNTS=down):
+        response = admin_client.get(other_url("browse", "down", "dir"))
+    assert response["Location"] == f"{OTHER_PREFIX}genro_storage_django/storagemount/"

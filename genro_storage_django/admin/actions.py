@@ -9,7 +9,7 @@ from __future__ import annotations
 import posixpath
 from collections.abc import Callable
 from functools import wraps
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.contrib import messages
 from django.http import (
@@ -26,19 +26,16 @@ from django.utils.translation import ngettext
 from genro_storage_django.admin import listing, preview
 from genro_storage_django.admin.access import mount_storage, require
 from genro_storage_django.admin.forms import FolderForm, RenameForm, UploadForm
-from genro_storage_django.admin.views import mount_context, render, url_for
+from genro_storage_django.admin.rendering import BrowserAdmin, mount_context, render, url_for
 from genro_storage_django.names import clean_name
 from genro_storage_django.storage import MountStorage
-
-if TYPE_CHECKING:
-    from genro_storage_django.admin.options import StorageAdmin
 
 
 def post_only(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Answer 405 to anything but POST (``require_POST`` for views taking the admin first)."""
 
     @wraps(view)
-    def wrapper(model_admin: StorageAdmin, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+    def wrapper(model_admin: BrowserAdmin, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
         return view(model_admin, request, *args, **kwargs)
@@ -55,7 +52,7 @@ def _done(request: HttpRequest, location: str) -> HttpResponse:
 
 
 @post_only
-def upload(model_admin: StorageAdmin, request: HttpRequest, mount: str, path: str) -> HttpResponse:
+def upload(model_admin: BrowserAdmin, request: HttpRequest, mount: str, path: str) -> HttpResponse:
     """Save the posted files into directory ``path``; existing names get a new one."""
     storage = mount_storage(mount)
     require(request.user, storage, "add")
@@ -63,7 +60,7 @@ def upload(model_admin: StorageAdmin, request: HttpRequest, mount: str, path: st
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, _("Choose at least one file to upload."))
-        return _done(request, url_for("browse", mount, directory))
+        return _done(request, url_for(request, "browse", mount, directory))
     saved = [
         storage.save(listing.join(directory, upload.name), upload)
         for upload in form.cleaned_data["files"]
@@ -78,17 +75,17 @@ def upload(model_admin: StorageAdmin, request: HttpRequest, mount: str, path: st
         )
         % {"count": len(saved), "names": names},
     )
-    return _done(request, url_for("browse", mount, directory))
+    return _done(request, url_for(request, "browse", mount, directory))
 
 
 @post_only
-def mkdir(model_admin: StorageAdmin, request: HttpRequest, mount: str, path: str) -> HttpResponse:
+def mkdir(model_admin: BrowserAdmin, request: HttpRequest, mount: str, path: str) -> HttpResponse:
     """Create a folder inside directory ``path``."""
     storage = mount_storage(mount)
     require(request.user, storage, "add")
     directory = clean_name(path)
     form = FolderForm(request.POST)
-    location = url_for("browse", mount, directory)
+    location = url_for(request, "browse", mount, directory)
     if not form.is_valid():
         messages.error(request, _("Enter a name for the new folder."))
         return HttpResponseRedirect(location)
@@ -122,16 +119,14 @@ def _move(storage: MountStorage, form: RenameForm, name: str, is_dir: bool) -> s
         form.add_error("new_name", _("A folder cannot be moved inside itself."))
         return None
     try:
-        if listing.parent(new_name):
-            # Some filesystems (local) cannot move into a folder that is not there yet.
-            storage.makedirs(listing.parent(new_name))
+        # The backend makes the parent folders the new name needs.
         return storage.move(name, new_name)
     except FileExistsError:
         form.add_error("new_name", _("“%(name)s” already exists.") % {"name": new_name})
     return None
 
 
-def rename(model_admin: StorageAdmin, request: HttpRequest, mount: str, path: str) -> HttpResponse:
+def rename(model_admin: BrowserAdmin, request: HttpRequest, mount: str, path: str) -> HttpResponse:
     """Rename or move a file or a folder within its mount."""
     storage = mount_storage(mount)
     permitted = require(request.user, storage, "change")
@@ -143,7 +138,7 @@ def rename(model_admin: StorageAdmin, request: HttpRequest, mount: str, path: st
             messages.success(
                 request, _("Renamed “%(old)s” to “%(new)s”.") % {"old": name, "new": new_name}
             )
-            return HttpResponseRedirect(url_for("browse", mount, listing.parent(new_name)))
+            return HttpResponseRedirect(url_for(request, "browse", mount, listing.parent(new_name)))
     return render(
         model_admin,
         request,
@@ -151,19 +146,19 @@ def rename(model_admin: StorageAdmin, request: HttpRequest, mount: str, path: st
         title=_("Rename “%(name)s”") % {"name": posixpath.basename(name)},
         form=form,
         is_dir=is_dir,
-        action_url=url_for("rename", mount, name),
-        cancel_url=url_for("browse" if is_dir else "file", mount, name),
+        action_url=url_for(request, "rename", mount, name),
+        cancel_url=url_for(request, "browse" if is_dir else "file", mount, name),
         extra_crumb=True,
-        **mount_context(storage, name, permitted),
+        **mount_context(request, storage, name, permitted),
     )
 
 
-def delete(model_admin: StorageAdmin, request: HttpRequest, mount: str, path: str) -> HttpResponse:
+def delete(model_admin: BrowserAdmin, request: HttpRequest, mount: str, path: str) -> HttpResponse:
     """Confirm, then delete a file, or a folder with everything in it."""
     storage = mount_storage(mount)
     permitted = require(request.user, storage, "delete")
     name, is_dir = _existing(storage, path)
-    location = url_for("browse", mount, listing.parent(name))
+    location = url_for(request, "browse", mount, listing.parent(name))
     if request.method == "POST":
         if is_dir:
             storage.delete_tree(name)
@@ -181,8 +176,8 @@ def delete(model_admin: StorageAdmin, request: HttpRequest, mount: str, path: st
         is_dir=is_dir,
         contents=contents,
         truncated=truncated,
-        action_url=url_for("delete", mount, name),
-        cancel_url=url_for("browse" if is_dir else "file", mount, name),
+        action_url=url_for(request, "delete", mount, name),
+        cancel_url=url_for(request, "browse" if is_dir else "file", mount, name),
         extra_crumb=True,
-        **mount_context(storage, name, permitted),
+        **mount_context(request, storage, name, permitted),
     )

@@ -9,11 +9,12 @@ from typing import Any
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect
-from django.urls import URLPattern, path, re_path, reverse
+from django.urls import URLPattern, path, re_path
 from django.utils.translation import gettext as _
 
 from genro_storage_django.admin import actions, views
 from genro_storage_django.admin.access import user_can
+from genro_storage_django.admin.rendering import mounts_url
 from genro_storage_django.exceptions import MountPermissionError
 
 View = Callable[..., HttpResponseBase]
@@ -56,8 +57,6 @@ class StorageAdmin(admin.ModelAdmin):
         return user_can(request.user, "view")
 
     def _wrap(self, view: View) -> View:
-        changelist = f"{self.opts.app_label}_{self.opts.model_name}_changelist"
-
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             request.current_app = self.admin_site.name
             try:
@@ -72,7 +71,7 @@ class StorageAdmin(admin.ModelAdmin):
                     request,
                     _("The storage did not answer: %(error)s") % {"error": error},
                 )
-                return HttpResponseRedirect(reverse(f"{self.admin_site.name}:{changelist}"))
+                return HttpResponseRedirect(mounts_url(request))
 
         return self.admin_site.admin_view(update_wrapper(wrapper, view))
 

@@ -1,16 +1,16 @@
-"""The browser's read-only views and the helpers its actions share.
+"""The browser's read-only views: the mount list, a directory, a file, a download.
 
 Each view takes the ``StorageAdmin`` first; ``StorageAdmin.get_urls`` wraps
 them in ``admin_view`` (active staff only, CSRF) and turns a refusal of the
 mount into ``PermissionDenied``. The views that change files are in
-``actions.py``.
+``actions.py``; what both render with is in ``rendering.py``.
 """
 
 from __future__ import annotations
 
 import logging
 import posixpath
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
@@ -22,14 +22,11 @@ from django.http import (
     HttpResponseBase,
     HttpResponseRedirect,
 )
-from django.template.response import TemplateResponse
-from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from genro_storage_django import content_types
 from genro_storage_django.admin import listing, preview
 from genro_storage_django.admin.access import (
-    Allowed,
     allowed,
     mount_storage,
     require,
@@ -37,51 +34,15 @@ from genro_storage_django.admin.access import (
     visible_mounts,
 )
 from genro_storage_django.admin.forms import FolderForm, UploadForm
+from genro_storage_django.admin.rendering import BrowserAdmin, mount_context, render, url_for
 from genro_storage_django.backends.base import Entry
 from genro_storage_django.names import clean_name
 from genro_storage_django.storage import MountStorage, get_storage
 
-if TYPE_CHECKING:
-    from genro_storage_django.admin.options import StorageAdmin
-
 logger = logging.getLogger(__name__)
 
-URL_PREFIX = "admin:genro_storage_django_storagemount"
-TEMPLATE_DIR = "genro_storage_django/admin"
 
-
-def url_for(view: str, mount: str, path: str = "") -> str:
-    """Return the URL of browser ``view`` for ``path`` in ``mount``."""
-    return reverse(f"{URL_PREFIX}_{view}", kwargs={"mount": mount, "path": path})
-
-
-def render(
-    model_admin: StorageAdmin, request: HttpRequest, template: str, **context: Any
-) -> TemplateResponse:
-    opts = model_admin.opts
-    full = {
-        **model_admin.admin_site.each_context(request),
-        "opts": opts,
-        "app_label": opts.app_label,
-        "mounts_url": reverse(f"{URL_PREFIX}_changelist"),
-        **context,
-    }
-    return TemplateResponse(request, f"{TEMPLATE_DIR}/{template}", full)
-
-
-def mount_context(storage: MountStorage, path: str, permitted: Allowed) -> dict[str, Any]:
-    mount = storage.mount.name
-    return {
-        "mount": storage.mount,
-        "path": path,
-        "allowed": permitted,
-        "crumbs": [
-            (label, url_for("browse", mount, crumb)) for label, crumb in listing.breadcrumbs(path)
-        ],
-    }
-
-
-def mount_list(model_admin: StorageAdmin, request: HttpRequest) -> HttpResponse:
+def mount_list(model_admin: BrowserAdmin, request: HttpRequest) -> HttpResponse:
     """List the mounts the user may browse, with their type and permissions."""
     if not user_can(request.user, "view"):
         raise PermissionDenied
@@ -91,21 +52,21 @@ def mount_list(model_admin: StorageAdmin, request: HttpRequest) -> HttpResponse:
         rows.append(
             {
                 "mount": storage.mount,
-                "url": url_for("browse", name),
+                "url": url_for(request, "browse", name),
                 "allowed": allowed(request.user, storage),
             }
         )
     return render(model_admin, request, "mounts.html", title=_("Storage mounts"), rows=rows)
 
 
-def _row(mount: str, directory: str, entry: Entry) -> dict[str, Any]:
+def _row(request: HttpRequest, mount: str, directory: str, entry: Entry) -> dict[str, Any]:
     name = listing.join(directory, entry.name)
     return {
         "entry": entry,
-        "url": url_for("browse" if entry.is_dir else "file", mount, name),
-        "download_url": None if entry.is_dir else url_for("download", mount, name),
-        "rename_url": url_for("rename", mount, name),
-        "delete_url": url_for("delete", mount, name),
+        "url": url_for(request, "browse" if entry.is_dir else "file", mount, name),
+        "download_url": None if entry.is_dir else url_for(request, "download", mount, name),
+        "rename_url": url_for(request, "rename", mount, name),
+        "delete_url": url_for(request, "delete", mount, name),
     }
 
 
@@ -121,7 +82,7 @@ def _list(request: HttpRequest, storage: MountStorage, path: str) -> list[Entry]
         return []
 
 
-def browse(model_admin: StorageAdmin, request: HttpRequest, mount: str, path: str) -> HttpResponse:
+def browse(model_admin: BrowserAdmin, request: HttpRequest, mount: str, path: str) -> HttpResponse:
     """Show one page of a directory: folders first, sortable, filtered by name."""
     storage = mount_storage(mount)
     permitted = require(request.user, storage, "view")
@@ -130,7 +91,7 @@ def browse(model_admin: StorageAdmin, request: HttpRequest, mount: str, path: st
     # A listing with entries is a folder: only an empty one costs another request.
     if path and not listed and not storage.isdir(path):
         if storage.exists(path):
-            return HttpResponseRedirect(url_for("file", mount, path))
+            return HttpResponseRedirect(url_for(request, "file", mount, path))
         raise Http404("No such folder.")
     query = request.GET.get("q", "")
     order = listing.Order.parse(request.GET.get("o"))
@@ -149,26 +110,26 @@ def browse(model_admin: StorageAdmin, request: HttpRequest, mount: str, path: st
         request,
         "directory.html",
         title=path.rsplit("/", 1)[-1] if path else storage.mount.name,
-        rows=[_row(mount, path, entry) for entry in page],
+        rows=[_row(request, mount, path, entry) for entry in page],
         page=page,
         pages=pages,
         query=query,
         sort=listing.sort_links(request.GET, order),
         upload_form=UploadForm(),
         folder_form=FolderForm(),
-        upload_url=url_for("upload", mount, path),
-        mkdir_url=url_for("mkdir", mount, path),
-        **mount_context(storage, path, permitted),
+        upload_url=url_for(request, "upload", mount, path),
+        mkdir_url=url_for(request, "mkdir", mount, path),
+        **mount_context(request, storage, path, permitted),
     )
 
 
-def detail(model_admin: StorageAdmin, request: HttpRequest, mount: str, path: str) -> HttpResponse:
+def detail(model_admin: BrowserAdmin, request: HttpRequest, mount: str, path: str) -> HttpResponse:
     """Show a file's size, time, type and URL, with a preview of images and text."""
     storage = mount_storage(mount)
     permitted = require(request.user, storage, "view")
     name = clean_name(path)
     if not name or storage.isdir(name):
-        return HttpResponseRedirect(url_for("browse", mount, name))
+        return HttpResponseRedirect(url_for(request, "browse", mount, name))
     try:
         details = preview.file_details(storage, name)
     except FileNotFoundError:
@@ -179,15 +140,15 @@ def detail(model_admin: StorageAdmin, request: HttpRequest, mount: str, path: st
         "detail.html",
         title=posixpath.basename(name),
         file=details,
-        download_url=url_for("download", mount, name),
-        rename_url=url_for("rename", mount, name),
-        delete_url=url_for("delete", mount, name),
-        **mount_context(storage, name, permitted),
+        download_url=url_for(request, "download", mount, name),
+        rename_url=url_for(request, "rename", mount, name),
+        delete_url=url_for(request, "delete", mount, name),
+        **mount_context(request, storage, name, permitted),
     )
 
 
 def download(
-    model_admin: StorageAdmin, request: HttpRequest, mount: str, path: str
+    model_admin: BrowserAdmin, request: HttpRequest, mount: str, path: str
 ) -> HttpResponseBase:
     """Stream a file through the storage; ``?inline=1`` shows raster images in place."""
     storage = mount_storage(mount)

@@ -17,7 +17,7 @@ class GenroStorageConfig(AppConfig):
         from genro_storage_django.storage import reset_storages
 
         checks.register(storage_checks.check_storage_mounts, storage_checks.TAG)
-        checks.register(storage_checks.check_extras, storage_checks.TAG)
+        checks.register(storage_checks.check_backends, storage_checks.TAG)
         checks.register(storage_checks.check_error_reports, storage_checks.TAG)
         checks.register(storage_checks.check_class_names, storage_checks.TAG)
         checks.register(storage_checks.check_static_urls, storage_checks.TAG)

@@ -1,105 +1,34 @@
 """Turn ``settings.STORAGE_MOUNTS`` into validated, typed mount definitions.
 
-Both forms of the setting are accepted::
-
-    STORAGE_MOUNTS = {"media": {"type": "local", "path": "/srv/media"}}
-    STORAGE_MOUNTS = [{"name": "media", "type": "local", "path": "/srv/media"}]
-
-Every problem is collected as a ``Problem``; ``checks.py`` reports them through
-Django's system checks, and using an invalid mount raises ``InvalidMount``.
+The setting is a dict of mount definitions by name, or a list of definitions
+that each carry a ``"name"`` (docs/settings.rst shows both). Every problem is
+collected as a ``Problem``; ``checks.py`` reports them through Django's
+system checks, and using an invalid mount raises ``InvalidMount``.
 """
 
 from __future__ import annotations
 
-import builtins
 import difflib
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 
 from genro_storage_django.backends import BACKENDS, backend_class
-from genro_storage_django.backends.base import Option
 from genro_storage_django.exceptions import InvalidMount, MountNotFound
+from genro_storage_django.schema import (
+    COMMON_OPTIONS,
+    MOUNT_NAME_RE,
+    Mount,
+    Option,
+    OptionValues,
+    Problem,
+)
 
-if TYPE_CHECKING:
-    from genro_storage_django.backends.base import Backend
-
-PERMISSIONS = ("readonly", "readwrite", "delete")
-MOUNT_NAME_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
-
-# Options every mount accepts, whatever its type.
-COMMON_OPTIONS: dict[str, Option] = {
-    "type": Option((str,), required=True),
-    "permissions": Option((str,), default="delete", choices=PERMISSIONS),
-    "file_overwrite": Option((bool,), default=False),
-    "base_url": Option((str,)),
-    "serve": Option((bool,), default=False),
-}
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with ``STORAGE_MOUNTS``, ready to become a system check message."""
-
-    id: str
-    msg: str
-    hint: str | None = None
-    mount: str | None = None
-    warning: bool = False
-
-
-class Options(dict[str, Any]):
-    """The options of a mount; its repr hides the values of secret options.
-
-    Error reports (the mail to ``ADMINS``, logs) print the local variables of
-    each frame, and code holds ``mount.options`` in locals.
-    """
-
-    def __init__(self, values: Mapping[str, Any], secret: frozenset[str] = frozenset()) -> None:
-        super().__init__(values)
-        self.secret = secret
-
-    def __repr__(self) -> str:
-        return repr(
-            {
-                key: "********" if key in self.secret and value is not None else value
-                for key, value in self.items()
-            }
-        )
-
-
-@dataclass(frozen=True, repr=False)
-class Mount:
-    """A validated mount: its name, type, common options and the type's own options."""
-
-    name: str
-    type: str
-    options: Mapping[str, Any] = field(default_factory=dict)
-    permissions: str = "delete"
-    file_overwrite: bool = False
-    base_url: str | None = None
-    serve: bool = False
-
-    def __repr__(self) -> str:
-        # Options may hold credentials: never show them.
-        return f"<Mount {self.name!r} type={self.type!r} permissions={self.permissions!r}>"
-
-    @property
-    def backend_class(self) -> builtins.type[Backend]:  # ``type`` is a field here
-        return backend_class(self.type)
-
-    @property
-    def can_write(self) -> bool:
-        return self.permissions in ("readwrite", "delete")
-
-    @property
-    def can_delete(self) -> bool:
-        return self.permissions == "delete"
+__all__ = ["COMMON_OPTIONS", "Mount", "get_config", "get_mount", "mount_names", "parse_mounts"]
 
 
 @dataclass
@@ -149,102 +78,102 @@ def _check_value(name: str, key: str, value: Any, option: Option) -> Problem | N
 def parse_mount(name: str, raw: Any) -> tuple[Mount | None, list[Problem]]:
     """Validate one mount definition; return the mount (None if invalid) and its problems."""
     if not isinstance(raw, Mapping):
-        return None, [
-            Problem(
-                "E002",
-                f"Mount {name!r} must be a dict of options, not {type(raw).__name__}.",
-                mount=name,
-            )
-        ]
-    problems: list[Problem] = []
-    if not MOUNT_NAME_RE.match(name):
-        problems.append(
-            Problem(
-                "E003",
-                f"Mount name {name!r} is not valid.",
-                hint="Use letters, digits, '_', '-' and '.' (used in URLs and class names).",
-                mount=name,
-            )
-        )
+        message = f"Mount {name!r} must be a dict of options, not {type(raw).__name__}."
+        return None, [Problem("E002", message, mount=name)]
+    problems = _name_problems(name)
+    mount_type, type_problem = _mount_type(name, raw)
+    if type_problem:
+        return None, [*problems, type_problem]
+    schema = option_schema(mount_type)
+    problems += _unknown_keys(name, mount_type, raw, schema)
+    values, value_problems = _values(name, mount_type, raw, schema)
+    problems += value_problems
+    if not problems:
+        problems += backend_class(mount_type).validate(name, values)
+    problems += _read_only(name, mount_type, raw, values)
+    if any(not problem.warning for problem in problems):
+        return None, problems
+    return _mount(name, mount_type, values, schema), problems
+
+
+def _name_problems(name: str) -> list[Problem]:
+    if MOUNT_NAME_RE.match(name):
+        return []
+    hint = "Use letters, digits, '_', '-' and '.' (used in URLs and class names)."
+    return [Problem("E003", f"Mount name {name!r} is not valid.", hint=hint, mount=name)]
+
+
+def _mount_type(name: str, raw: Mapping[str, Any]) -> tuple[str, Problem | None]:
     mount_type = raw.get("type")
     if mount_type is None:
-        return None, [
-            *problems,
-            Problem(
-                "E005",
-                f"Mount {name!r} is missing the required key 'type'.",
-                hint=f"Set 'type' to one of: {', '.join(BACKENDS)}.",
-                mount=name,
-            ),
-        ]
+        message = f"Mount {name!r} is missing the required key 'type'."
+        hint = f"Set 'type' to one of: {', '.join(BACKENDS)}."
+        return "", Problem("E005", message, hint=hint, mount=name)
     if not isinstance(mount_type, str) or mount_type not in BACKENDS:
-        return None, [
-            *problems,
-            Problem(
-                "E004",
-                f"Mount {name!r} has an unknown type {mount_type!r}.",
-                hint=f"Use one of: {', '.join(BACKENDS)}.",
-                mount=name,
-            ),
-        ]
+        message = f"Mount {name!r} has an unknown type {mount_type!r}."
+        return "", Problem("E004", message, hint=f"Use one of: {', '.join(BACKENDS)}.", mount=name)
+    return mount_type, None
 
-    schema = option_schema(mount_type)
+
+def _unknown_keys(
+    name: str, mount_type: str, raw: Mapping[str, Any], schema: dict[str, Option]
+) -> list[Problem]:
+    problems = []
     for key in raw:
-        if key not in schema and key != "name":
-            close = difflib.get_close_matches(str(key), list(schema), n=1)
-            hint = (
-                f"Did you mean {close[0]!r}?"
-                if close
-                else (f"Valid keys for {mount_type!r} mounts: {', '.join(sorted(schema))}.")
-            )
-            problems.append(
-                Problem(
-                    "E006", f"Mount {name!r} has an unknown key {key!r}.", hint=hint, mount=name
-                )
-            )
+        if key in schema or key == "name":
+            continue
+        close = difflib.get_close_matches(str(key), list(schema), n=1)
+        valid = f"Valid keys for {mount_type!r} mounts: {', '.join(sorted(schema))}."
+        hint = f"Did you mean {close[0]!r}?" if close else valid
+        message = f"Mount {name!r} has an unknown key {key!r}."
+        problems.append(Problem("E006", message, hint=hint, mount=name))
+    return problems
+
+
+def _values(
+    name: str, mount_type: str, raw: Mapping[str, Any], schema: dict[str, Option]
+) -> tuple[dict[str, Any], list[Problem]]:
+    """Return every key's value (defaults filled in) and the problems of the given ones."""
     values: dict[str, Any] = {}
+    problems: list[Problem] = []
     for key, option in schema.items():
-        if key not in raw or raw[key] is None:
+        value = raw.get(key)
+        if value is None:
             if option.required:
-                problems.append(
-                    Problem(
-                        "E005",
-                        f"Mount {name!r} is missing the required key {key!r}.",
-                        hint=f"{mount_type!r} mounts need {key!r}.",
-                        mount=name,
-                    )
-                )
+                message = f"Mount {name!r} is missing the required key {key!r}."
+                hint = f"{mount_type!r} mounts need {key!r}."
+                problems.append(Problem("E005", message, hint=hint, mount=name))
             values[key] = option.default
             continue
-        problem = _check_value(name, key, raw[key], option)
+        problem = _check_value(name, key, value, option)
         if problem:
             problems.append(problem)
-        value = raw[key]
         values[key] = os.fspath(value) if isinstance(value, os.PathLike) else value
+    return values, problems
 
-    klass = backend_class(mount_type)
-    if not problems:
-        problems.extend(klass.validate(name, values))
-    if klass.read_only and values["permissions"] != "readonly":
-        if "permissions" in raw:
-            problems.append(
-                Problem(
-                    "W001",
-                    f"Mount {name!r}: {mount_type!r} mounts are read-only; "
-                    f"permissions {values['permissions']!r} is ignored.",
-                    hint="Remove 'permissions' or set it to 'readonly'.",
-                    mount=name,
-                    warning=True,
-                )
-            )
-        values["permissions"] = "readonly"
-    if any(not p.warning for p in problems):
-        return None, problems
-    common = {key: values.pop(key) for key in COMMON_OPTIONS}
-    del common["type"]
+
+def _read_only(
+    name: str, mount_type: str, raw: Mapping[str, Any], values: dict[str, Any]
+) -> list[Problem]:
+    """Force ``readonly`` on types that cannot write; warn if the setting said otherwise."""
+    if not backend_class(mount_type).read_only or values["permissions"] == "readonly":
+        return []
+    values["permissions"] = "readonly"
+    if "permissions" not in raw:
+        return []
+    message = (
+        f"Mount {name!r}: {mount_type!r} mounts are read-only; "
+        f"permissions {raw['permissions']!r} is ignored."
+    )
+    hint = "Remove 'permissions' or set it to 'readonly'."
+    return [Problem("W001", message, hint=hint, mount=name, warning=True)]
+
+
+def _mount(name: str, mount_type: str, values: dict[str, Any], schema: dict[str, Option]) -> Mount:
+    common = {key: values.pop(key) for key in COMMON_OPTIONS if key != "type"}
+    del values["type"]
     secret = frozenset(key for key, option in schema.items() if option.secret)
-    options = Options(values, secret)
-    return Mount(name=name, type=mount_type, options=options, **common), problems
+    return Mount(name=name, type=mount_type, options=OptionValues(values, secret), **common)
 
 
 def _named_definitions(raw: Any) -> tuple[list[tuple[str, Any]], list[Problem]]:
@@ -263,7 +192,7 @@ def _named_definitions(raw: Any) -> tuple[list[tuple[str, Any]], list[Problem]]:
                 Problem(
                     "E002",
                     f"STORAGE_MOUNTS[{index}] must be a dict with a 'name' key.",
-                    hint="List items look like {'name': 'media', 'type': 'local', 'path': ...}.",
+                    hint="List items look like {'name': 'media', 'type': ..., ...}.",
                 )
             )
             continue

@@ -18,10 +18,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import filepath_to_uri
 
+from genro_storage_django.backends import backend_class
 from genro_storage_django.backends.base import Backend, Entry
-from genro_storage_django.conf import MOUNT_NAME_RE, Mount, get_config, get_mount
+from genro_storage_django.conf import get_config, get_mount
 from genro_storage_django.exceptions import MountPermissionError
 from genro_storage_django.names import clean_name
+from genro_storage_django.schema import MOUNT_NAME_RE, Mount
 
 _WRITE_FLAGS = frozenset("wax+")
 
@@ -305,9 +307,9 @@ def backend_for(mount: Mount) -> Backend:
     with _lock:
         backend = _backends.get(mount.name)
         if backend is None or backend.mount is not mount:
-            backend_class = mount.backend_class
-            backend_class.require_extra()
-            backend = _backends[mount.name] = backend_class(mount)
+            adapter = backend_class(mount.type)
+            adapter.require_extra()
+            backend = _backends[mount.name] = adapter(mount)
         return backend
 
 

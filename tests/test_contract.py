@@ -285,3 +285,24 @@ def test_stored_and_served_content_types_agree(kind, make_storage, client, name,
         )
         encoding = info.get("ContentEncoding") or info.get("contentEncoding")
         assert (stored, encoding) == (expected, None)
+
+
+# Found on the way: errors outside the contract
+
+
+def test_modified_time_of_a_directory_is_a_time_or_an_oserror(storage, kind):
+    storage.save("folder/inside.txt", ContentFile(b"x"))
+    if kind == "local":
+        assert storage.get_modified_time("folder").tzinfo is not None
+        return
+    # A key prefix has no time: an OSError, never adlfs' KeyError('last_modified').
+    with pytest.raises(OSError):
+        storage.get_modified_time("folder")
+
+
+def test_malformed_last_modified_header_means_no_time():
+    from genro_storage_django.backends.http import HTTPBackend
+
+    assert HTTPBackend.modified_from_info(None, {"Last-Modified": "not a date"}) is None  # type: ignore[arg-type]
+    stamp = HTTPBackend.modified_from_info(None, {"Last-Modified": "Wed, 02 Dec 2026 06:00:00 GMT"})  # type: ignore[arg-type]
+    assert stamp is not None and stamp.isoformat() == "2026-12-02T06:00:00+00:00"

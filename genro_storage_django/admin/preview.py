@@ -56,11 +56,6 @@ def modified_time(storage: MountStorage, name: str) -> datetime.datetime | None:
         return storage.get_modified_time(name)
     except NotImplementedError:
         return None
-    except KeyError:
-        # Not the contract's: azure mounts raise KeyError('last_modified') (from
-        # adlfs) for a directory, which a file's page meets only in a race.
-        # Remove once the azure backend raises an OSError there.
-        return None
 
 
 def is_image(content_type: str) -> bool:

@@ -7,22 +7,20 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from genro_storage_django.backends.base import Option, as_utc
+from genro_storage_django.backends.base import as_utc
 from genro_storage_django.backends.objectstore import (
     OBJECT_STORE_OPTIONS,
     ObjectStoreBackend,
 )
 from genro_storage_django.content_types import content_type
+from genro_storage_django.schema import Option, Problem
 
 if TYPE_CHECKING:
     from adlfs import AzureBlobFileSystem
 
-    from genro_storage_django.conf import Problem
-
 
 class AzureBackend(ObjectStoreBackend):
     type_name = "azure"
-    extra = "azure"
     requires = ("adlfs",)
     bucket_option = "container"
     version_marker = "?versionid="
@@ -41,8 +39,6 @@ class AzureBackend(ObjectStoreBackend):
 
     @classmethod
     def validate(cls, mount_name: str, options: dict[str, Any]) -> list[Problem]:
-        from genro_storage_django.conf import Problem
-
         problems = super().validate(mount_name, options)
         if not options["account_name"] and not options["connection_string"]:
             problems.append(
@@ -60,11 +56,9 @@ class AzureBackend(ObjectStoreBackend):
         from adlfs import AzureBlobFileSystem
 
         options = self.mount.options
-        credentials: dict[str, Any] = {
-            "account_name": options["account_name"],
-            "account_key": options["account_key"],
-            "sas_token": options["sas_token"],
-            "anon": options["anon"],
+        # adlfs takes these keys under the same names.
+        credentials = {
+            key: options[key] for key in ("account_name", "account_key", "sas_token", "anon")
         }
         connection_string = options["connection_string"] or self._endpoint_connection_string()
         if connection_string:

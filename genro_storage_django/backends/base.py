@@ -4,34 +4,24 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import functools
 import importlib.util
+import inspect
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from genro_storage_django.exceptions import MissingExtra
+from genro_storage_django.schema import Mount, Option, Problem
 
 if TYPE_CHECKING:
     import asyncio
 
     from fsspec import AbstractFileSystem
 
-    from genro_storage_django.conf import Mount, Problem
-
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Option:
-    """One settings key of a mount: accepted types, default, and whether it is secret."""
-
-    types: tuple[type, ...]
-    required: bool = False
-    default: Any = None
-    secret: bool = False
-    choices: tuple[Any, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -50,17 +40,42 @@ class Backend:
     Subclasses declare their settings in ``options`` and implement
     ``create_filesystem()`` and ``root``; everything else has a default that
     works on any fsspec filesystem.
+
+    Paths are fsspec paths made by ``full_path()`` from names the storage has
+    already cleaned: backends never see a name that leaves the mount, and
+    permissions are the storage's business.
+
+    Errors: every operation raises builtin exceptions only, ``OSError``
+    subclasses for what went wrong with a file or the service
+    (``FileNotFoundError``, ``FileExistsError``, ``NotADirectoryError``,
+    ``IsADirectoryError``, ``PermissionError`` for refused credentials,
+    ``OSError`` for the rest), and ``NotImplementedError`` for what the backend
+    cannot do. A message names the mount and the file and holds no secret:
+    no credential, no signed URL, no request header. Errors of the fsspec
+    class or its SDK that are not ``OSError`` pass through ``describe_error()``,
+    which a backend overrides to say what they mean; the base applies that to
+    every public method of this class, in subclasses too.
     """
 
     type_name: ClassVar[str] = ""
     options: ClassVar[dict[str, Option]] = {}
-    # The pip extra and the modules it provides, for the missing-extra error.
+    # The pip extra (if not named as the type) and the modules it provides,
+    # for the missing-extra error.
     extra: ClassVar[str | None] = None
     requires: ClassVar[tuple[str, ...]] = ()
     read_only: ClassVar[bool] = False
     #: True if every operation is a quick local call that may run on an event
     #: loop as it is (a local disk, memory): see ``event_loop()``.
     inline_io: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.describe_error is Backend.describe_error:
+            return  # nothing to translate: every error is builtin already
+        for name in CONTRACT:
+            method = getattr(cls, name)
+            if not getattr(method, "translates_errors", False):
+                setattr(cls, name, _translating(method))
 
     def __init__(self, mount: Mount) -> None:
         self.mount = mount
@@ -89,6 +104,29 @@ class Backend:
         module = cls.missing_module()
         if module is not None:
             raise MissingExtra(cls.type_name, cls.extra or cls.type_name, module)
+
+    @classmethod
+    def check(cls, mount: Mount) -> list[Problem]:
+        """Return what ``manage.py check`` reports about ``mount`` beyond its settings.
+
+        The default reports a missing extra (E011). It must not connect to anything.
+        """
+        module = cls.missing_module()
+        if module is None:
+            return []
+        message = (
+            f"Mount {mount.name!r} of type {mount.type!r} needs the {module!r} package, "
+            "which is not installed."
+        )
+        hint = f'pip install "genro-storage-django[{cls.extra or cls.type_name}]"'
+        return [Problem("E011", message, hint=hint, mount=mount.name)]
+
+    def describe_error(self, error: Exception) -> tuple[type[OSError], str] | None:
+        """Return the builtin error class and a secret-free reason for a library's ``error``.
+
+        Return None for errors the backend does not know: they propagate unchanged.
+        """
+        return None
 
     # Filesystem
 
@@ -126,7 +164,13 @@ class Backend:
     # Operations
 
     def open(self, path: str, mode: str) -> IO[Any]:
-        """Return a file object for ``path`` opened in ``mode``."""
+        """Return a file object for ``path`` opened in ``mode`` (``rb``, ``wb``, ``r``, ``w``…).
+
+        Reading raises ``FileNotFoundError`` for a missing file and
+        ``IsADirectoryError`` (or ``FileNotFoundError``, which the storage
+        turns into it) for a directory. A file opened for writing appears only
+        when it is closed.
+        """
         return self.fs.open(path, mode)
 
     def read(self, path: str) -> bytes:
@@ -148,9 +192,11 @@ class Backend:
             self.fs.rm_file(path)
 
     def exists(self, path: str) -> bool:
+        """Return True if ``path`` is a file or a directory (a key prefix on object stores)."""
         return self.fs.exists(path)
 
     def isdir(self, path: str) -> bool:
+        """Return True if ``path`` is a directory; the root always is."""
         return path == self.root or self.fs.isdir(path)
 
     def info(self, path: str) -> dict[str, Any]:
@@ -158,10 +204,14 @@ class Backend:
         return self.fs.info(path)
 
     def size(self, path: str) -> int:
+        """Return the size in bytes of the file at ``path``; ``FileNotFoundError`` if missing."""
         return int(self.info(path)["size"])
 
     def listdir(self, path: str) -> tuple[list[str], list[str]]:
-        """Return the names of the directories and of the files in directory ``path``."""
+        """Return the names of the directories and of the files in directory ``path``.
+
+        A missing directory lists as empty; a file raises ``NotADirectoryError``.
+        """
         directories: list[str] = []
         files: list[str] = []
         for entry in self.scandir(path):
@@ -169,7 +219,11 @@ class Backend:
         return directories, files
 
     def scandir(self, path: str) -> Iterator[Entry]:
-        """Yield the immediate children of the directory ``path`` from one listing."""
+        """Yield the immediate children of the directory ``path`` from one listing.
+
+        As ``listdir()``: nothing for a missing directory, ``NotADirectoryError``
+        for a file. Files carry their size and modification time.
+        """
         if not self.fs.isdir(path):
             # An empty root, or a missing directory: both list as nothing,
             # like a prefix with no keys in an object store.
@@ -180,26 +234,37 @@ class Backend:
         for info in self.fs.ls(path, detail=True):
             name = self.fs._strip_protocol(info["name"]).rstrip("/")
             name = name[len(base) :].lstrip("/") if name.startswith(base) else name
-            if not name or "/" in name:
-                continue
-            is_dir = info.get("type") == "directory"
-            yield Entry(
-                name=name,
-                is_dir=is_dir,
-                size=None if is_dir else info.get("size"),
-                modified=None if is_dir else self.modified_from_info(info),
-            )
+            if name and "/" not in name:
+                yield self.entry(name, info)
+
+    def entry(self, name: str, info: dict[str, Any]) -> Entry:
+        """Return the listing entry called ``name`` from fsspec's ``info`` about it."""
+        is_dir = info.get("type") == "directory"
+        return Entry(
+            name=name,
+            is_dir=is_dir,
+            size=None if is_dir else info.get("size"),
+            modified=None if is_dir else self.modified_from_info(info),
+        )
 
     def modified_from_info(self, info: dict[str, Any]) -> datetime.datetime | None:
         """Return the modification time found in an fsspec ``info`` dict, aware in UTC."""
         return None
 
     def modified_time(self, path: str) -> datetime.datetime:
-        """Return the aware (UTC) modification time of ``path``."""
-        modified = self.modified_from_info(self.info(path))
-        if modified is None:
-            return as_utc(self.fs.modified(path))
-        return modified
+        """Return the aware (UTC) modification time of the file at ``path``.
+
+        Raise ``FileNotFoundError`` if it is missing, ``IsADirectoryError`` for a
+        directory that has no time of its own (a key prefix).
+        """
+        info = self.info(path)
+        modified = self.modified_from_info(info)
+        if modified is not None:
+            return modified
+        if info.get("type") == "directory":
+            # A key prefix has no time of its own (adlfs would raise KeyError).
+            raise IsADirectoryError(path)
+        return as_utc(self.fs.modified(path))
 
     def created_time(self, path: str) -> datetime.datetime:
         """Return the aware (UTC) creation time of ``path``.
@@ -216,9 +281,18 @@ class Backend:
         raise NotImplementedError(f"{self.type_name} mounts do not record access times.")
 
     def makedirs(self, path: str) -> None:
+        """Create the directory ``path`` and its parents; an existing one is fine.
+
+        Where directories are only key prefixes there is nothing to create.
+        """
         self.fs.makedirs(path, exist_ok=True)
 
     def move(self, source: str, destination: str) -> None:
+        """Move the file or directory ``source`` to ``destination``, creating its parents.
+
+        The caller has checked that ``source`` exists and ``destination`` does
+        not: a move never replaces data.
+        """
         self.fs.mv(source, destination, recursive=True)
 
     def delete_tree(self, path: str) -> None:
@@ -239,6 +313,10 @@ class Backend:
         return False
 
     def local_path(self, path: str) -> str:
+        """Return the path of ``path`` on this machine's disk, for ``Storage.path()``.
+
+        Raise ``NotImplementedError`` where files are not on the local disk.
+        """
         raise NotImplementedError("This backend doesn't support absolute paths.")
 
     # Transfers (``genro_storage_django.transfer``)
@@ -300,6 +378,77 @@ class Backend:
     async def copy_within_async(self, other: Backend, source: str, destination: str) -> bool:
         """``copy_within()`` as a coroutine."""
         return self.copy_within(other, source, destination)
+
+
+#: The operations whose errors ``describe_error()`` translates: every public
+#: method of the contract (``relative_name`` names the file in the message).
+CONTRACT = frozenset(
+    name
+    for name, value in vars(Backend).items()
+    if inspect.isfunction(value)
+    and not name.startswith("_")
+    and name not in ("describe_error", "relative_name")
+)
+
+
+class _Translated:
+    """Turn a library's error inside the block into the builtin one ``describe_error()`` names."""
+
+    def __init__(self, backend: Backend, args: tuple[Any, ...]) -> None:
+        self.backend = backend
+        self.args = args
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, _: Any
+    ) -> None:
+        if not isinstance(error, Exception) or isinstance(error, OSError):
+            return  # nothing, a builtin error already, or KeyboardInterrupt and the like
+        described = self.backend.describe_error(error)
+        cause = error.__cause__
+        while described is None and isinstance(cause, Exception):
+            # fsspec classes wrap SDK errors: adlfs raises
+            # RuntimeError("Failed to upload block: ...") from an AzureError.
+            described = self.backend.describe_error(cause)
+            cause = cause.__cause__
+        if described is None:
+            return
+        error_class, reason = described
+        path = self.args[0] if self.args and isinstance(self.args[0], str) else ""
+        name = self.backend.relative_name(path) if path else ""
+        target = f" {name!r}" if name else ""
+        # "from None": the SDK's message may hold a signed URL or a header.
+        raise error_class(f"Mount {self.backend.mount.name!r}{target}: {reason}") from None
+
+
+def _translating(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a backend ``method`` so that library errors come out as builtin OSErrors."""
+    if inspect.iscoroutinefunction(method):
+
+        async def coroutine(self: Backend, *args: Any, **kwargs: Any) -> Any:
+            with _Translated(self, args):
+                return await method(self, *args, **kwargs)
+
+        wrapper: Callable[..., Any] = coroutine
+    elif inspect.isgeneratorfunction(method):
+
+        def generator(self: Backend, *args: Any, **kwargs: Any) -> Iterator[Any]:
+            with _Translated(self, args):
+                yield from method(self, *args, **kwargs)
+
+        wrapper = generator
+    else:
+
+        def function(self: Backend, *args: Any, **kwargs: Any) -> Any:
+            with _Translated(self, args):
+                return method(self, *args, **kwargs)
+
+        wrapper = function
+    wrapper = functools.wraps(method)(wrapper)
+    wrapper.translates_errors = True  # type: ignore[attr-defined]
+    return wrapper
 
 
 def as_utc(value: datetime.datetime | float | str) -> datetime.datetime:

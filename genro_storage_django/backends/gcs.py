@@ -10,12 +10,13 @@ from urllib.parse import quote
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_variables
 
-from genro_storage_django.backends.base import Option, as_utc
+from genro_storage_django.backends.base import as_utc
 from genro_storage_django.backends.objectstore import (
     OBJECT_STORE_OPTIONS,
     ObjectStoreBackend,
 )
 from genro_storage_django.content_types import content_type
+from genro_storage_django.schema import Option
 
 if TYPE_CHECKING:
     from gcsfs import GCSFileSystem
@@ -27,7 +28,6 @@ GCSFS_METHODS = ("anon", "google_default", "cache", "cloud", "browser")
 
 class GCSBackend(ObjectStoreBackend):
     type_name = "gcs"
-    extra = "gcs"
     requires = ("gcsfs",)
     options = {
         "bucket": Option((str,), required=True),

@@ -9,7 +9,8 @@ from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
-from genro_storage_django.backends.base import Backend, Entry, Option, as_utc
+from genro_storage_django.backends.base import Backend, Entry, as_utc
+from genro_storage_django.schema import Option
 
 if TYPE_CHECKING:
     from fsspec.implementations.http import HTTPFileSystem
@@ -17,7 +18,6 @@ if TYPE_CHECKING:
 
 class HTTPBackend(Backend):
     type_name = "http"
-    extra = "http"
     requires = ("aiohttp",)
     read_only = True
     options = {"base_url": Option((str,), required=True)}
@@ -87,7 +87,10 @@ class HTTPBackend(Backend):
 
     def modified_from_info(self, info: dict[str, Any]) -> datetime.datetime | None:
         header = info.get("Last-Modified")
-        return as_utc(email.utils.parsedate_to_datetime(header)) if header else None
+        try:
+            return as_utc(email.utils.parsedate_to_datetime(header)) if header else None
+        except (TypeError, ValueError):
+            return None  # a malformed header: the time is unknown
 
     def url(self, path: str, name: str, signed: bool = True) -> str | None:
         return path

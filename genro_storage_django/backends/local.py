@@ -13,8 +13,8 @@ from typing import IO, TYPE_CHECKING, Any
 
 from django.conf import settings
 
-from genro_storage_django.backends.base import Backend, Entry, Option, as_utc
-from genro_storage_django.conf import Problem
+from genro_storage_django.backends.base import Backend, Entry, as_utc
+from genro_storage_django.schema import Option, Problem
 
 if TYPE_CHECKING:
     from fsspec.implementations.local import LocalFileSystem

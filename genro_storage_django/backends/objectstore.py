@@ -9,20 +9,16 @@ them into the ``Backend`` contract with as few requests as possible.
 from __future__ import annotations
 
 import contextlib
-import functools
-import inspect
 import itertools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from functools import cached_property
-from typing import IO, TYPE_CHECKING, Any, ClassVar
+from typing import IO, Any, ClassVar
 from urllib.parse import quote
 
 from django.core.exceptions import SuspiciousFileOperation
 
-from genro_storage_django.backends.base import Backend, Entry, Option, stream_into
-
-if TYPE_CHECKING:
-    from genro_storage_django.conf import Problem
+from genro_storage_django.backends.base import Backend, Entry, stream_into
+from genro_storage_django.schema import Option, Problem
 
 # The options every object store mount accepts, besides its own.
 OBJECT_STORE_OPTIONS: dict[str, Option] = {
@@ -31,15 +27,6 @@ OBJECT_STORE_OPTIONS: dict[str, Option] = {
     "querystring_auth": Option((bool,), default=True),
     "custom_domain": Option((str,)),
 }
-
-
-# The operations whose SDK errors reach the caller as builtin OSErrors.
-TRANSLATED = (
-    *("open", "write", "delete", "exists", "isdir", "info", "size", "scandir"),
-    *("modified_time", "created_time", "makedirs", "move", "delete_tree", "url"),
-    *("find", "copy_within", "read"),
-    *("read_async", "write_async", "copy_within_async"),
-)
 
 
 class ObjectStoreBackend(Backend):
@@ -51,16 +38,8 @@ class ObjectStoreBackend(Backend):
     #: ("?versionId=" in s3fs): a name holding it would reach another key.
     version_marker: ClassVar[str | None] = None
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        for name in TRANSLATED:
-            if name in cls.__dict__:
-                setattr(cls, name, _translating(cls.__dict__[name]))
-
     @classmethod
     def validate(cls, mount_name: str, options: dict[str, Any]) -> list[Problem]:
-        from genro_storage_django.conf import Problem
-
         if options["url_expiry"] <= 0:
             return [
                 Problem(
@@ -100,13 +79,6 @@ class ObjectStoreBackend(Backend):
     def first_key(self, prefix: str) -> str | None:
         """Return the first key (in key order) that starts with ``prefix``, or None."""
         raise NotImplementedError("subclasses of ObjectStoreBackend must provide first_key()")
-
-    def describe_error(self, error: Exception) -> tuple[type[OSError], str] | None:
-        """Return the builtin error class and a secret-free reason for an SDK ``error``.
-
-        Return None for errors that are not the SDK's: they propagate unchanged.
-        """
-        return None
 
     def write_options(self, path: str) -> dict[str, Any]:
         """Return the keyword arguments of ``fs.open()`` that set the Content-Type of ``path``."""
@@ -184,13 +156,7 @@ class ObjectStoreBackend(Backend):
             if not name or "/" in name:
                 continue
             has_children = True
-            is_dir = info.get("type") == "directory"
-            yield Entry(
-                name=name,
-                is_dir=is_dir,
-                size=None if is_dir else info.get("size"),
-                modified=None if is_dir else self.modified_from_info(info),
-            )
+            yield self.entry(name, info)
         if is_file and not has_children and self.key(path):
             raise NotADirectoryError(path)
 
@@ -228,64 +194,3 @@ class ObjectStoreBackend(Backend):
         if signed and options["querystring_auth"] and self.can_sign():
             return self.signed_url(path, options["url_expiry"])
         return self.public_url(key)
-
-
-def _translating(method: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap a backend ``method`` so that SDK errors come out as builtin OSErrors."""
-
-    def translate(self: ObjectStoreBackend, error: Exception, args: tuple[Any, ...]) -> None:
-        described = self.describe_error(error)
-        cause = error.__cause__
-        while described is None and isinstance(cause, Exception):
-            # fsspec classes wrap SDK errors: adlfs raises
-            # RuntimeError("Failed to upload block: ...") from an AzureError.
-            described = self.describe_error(cause)
-            cause = cause.__cause__
-        if described is None:
-            raise error
-        error_class, reason = described
-        name = self.relative_name(args[0]) if args and isinstance(args[0], str) else ""
-        target = f" {name!r}" if name else ""
-        # "from None": the SDK's message may hold a signed URL or a header.
-        raise error_class(f"Mount {self.mount.name!r}{target}: {reason}") from None
-
-    if inspect.iscoroutinefunction(method):
-
-        @functools.wraps(method)
-        async def coroutine(self: ObjectStoreBackend, *args: Any, **kwargs: Any) -> Any:
-            try:
-                return await method(self, *args, **kwargs)
-            except OSError:
-                raise
-            except Exception as error:
-                translate(self, error, args)
-
-        return coroutine
-
-    if inspect.isgeneratorfunction(method):
-
-        @functools.wraps(method)
-        def generator(self: ObjectStoreBackend, *args: Any, **kwargs: Any) -> Iterator[Any]:
-            try:
-                yield from method(self, *args, **kwargs)
-            except OSError:
-                raise
-            except Exception as error:
-                translate(self, error, args)
-
-        return generator
-
-    @functools.wraps(method)
-    def wrapper(self: ObjectStoreBackend, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(self, *args, **kwargs)
-        except OSError:
-            raise
-        except Exception as error:
-            translate(self, error, args)
-
-    return wrapper
-
-
-for _name in TRANSLATED:
-    setattr(ObjectStoreBackend, _name, _translating(getattr(ObjectStoreBackend, _name)))

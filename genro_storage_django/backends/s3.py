@@ -8,12 +8,13 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from genro_storage_django.backends.base import Backend, Option, as_utc
+from genro_storage_django.backends.base import Backend, as_utc
 from genro_storage_django.backends.objectstore import (
     OBJECT_STORE_OPTIONS,
     ObjectStoreBackend,
 )
 from genro_storage_django.content_types import content_type
+from genro_storage_django.schema import Option
 
 if TYPE_CHECKING:
     import asyncio
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
 
 class S3Backend(ObjectStoreBackend):
     type_name = "s3"
-    extra = "s3"
     requires = ("s3fs",)
     version_marker = "?versionId="
     options = {
@@ -43,11 +43,8 @@ class S3Backend(ObjectStoreBackend):
 
         options = self.mount.options
         settings: dict[str, Any] = {
-            "anon": options["anon"],
-            "key": options["key"],
-            "secret": options["secret"],
-            "token": options["token"],
-            "endpoint_url": options["endpoint_url"],
+            # s3fs takes these keys under the same names.
+            **{key: options[key] for key in ("anon", "key", "secret", "token", "endpoint_url")},
             "client_kwargs": {"region_name": options["region"]} if options["region"] else {},
             # Signature V4 works in every region; some accept nothing else.
             "config_kwargs": {"signature_version": "s3v4"},

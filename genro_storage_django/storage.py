@@ -186,6 +186,13 @@ class MountStorage(Storage):
             else:
                 return clean_name(name)
 
+    def get_alternative_name(self, file_root: str, file_ext: str) -> str:
+        if self.file_overwrite:
+            # As FileSystemStorage(allow_overwrite=True): no suffix, so a name
+            # longer than max_length is cut to fit instead.
+            return f"{file_root}{file_ext}"
+        return super().get_alternative_name(file_root, file_ext)
+
     def is_name_available(self, name: str, max_length: int | None = None) -> bool:
         if self.file_overwrite:
             return not (max_length and len(name) > max_length)

@@ -306,3 +306,19 @@ def test_malformed_last_modified_header_means_no_time():
     assert HTTPBackend.modified_from_info(None, {"Last-Modified": "not a date"}) is None  # type: ignore[arg-type]
     stamp = HTTPBackend.modified_from_info(None, {"Last-Modified": "Wed, 02 Dec 2026 06:00:00 GMT"})  # type: ignore[arg-type]
     assert stamp is not None and stamp.isoformat() == "2026-12-02T06:00:00+00:00"
+
+
+def test_memory_clear_empties_mounts_in_use():
+    from genro_storage_django.backends import memory
+
+    with override_settings(STORAGE_MOUNTS={"ram": {"type": "memory"}, "kept": {"type": "memory"}}):
+        ram, kept = get_storage("ram"), get_storage("kept")
+        ram.save("dir/a.txt", ContentFile(b"a"))
+        ram.makedirs("empty")
+        kept.save("b.txt", ContentFile(b"b"))
+        memory.clear("ram")
+        assert ram.listdir("") == ([], []) and not ram.exists("dir/a.txt")
+        assert MountStorage(mount="ram").listdir("") == ([], [])
+        assert read(kept, "b.txt") == b"b"
+        ram.save("dir/a.txt", ContentFile(b"again"))
+        assert read(ram, "dir/a.txt") == b"again"

@@ -415,6 +415,17 @@ def overwrite(storage: Storage) -> Any:
     return first, second, read(storage, second), listing(storage, "")
 
 
+def overwrite_temporary_file(storage: Storage) -> Any:
+    """OverwritingStorageTests: test_save_overwrite_behavior_temp_file."""
+    names = []
+    for content in (b"temporary one", b"temporary two, longer"):
+        with TemporaryUploadedFile("temp.txt", "text/plain", len(content), "utf-8") as upload:
+            upload.write(content)
+            upload.seek(0)
+            names.append(storage.save("temp.txt", upload))
+    return names, read(storage, "temp.txt"), listing(storage, "")
+
+
 def overwrite_truncates_the_name(storage: Storage) -> Any:
     """OverwritingStorageTests: test_file_name_truncation."""
     return storage.save("test_long_file_name.txt", ContentFile(b"x"), max_length=10)
@@ -496,7 +507,66 @@ def fieldfile_upload_to(storage: Storage) -> Any:
     return names, calls
 
 
-FIELD_SCENARIOS = [fieldfile_lifecycle, fieldfile_write, fieldfile_reopen, fieldfile_upload_to]
+def _names(call: Callable[[str], Any], candidates: list[str], storage: Storage) -> list[Any]:
+    return [observe(lambda s, c=candidate: call(c), storage) for candidate in candidates]
+
+
+def generate_filename_valid(storage: Storage) -> Any:
+    """test_generate_filename: test_valid_names."""
+    candidates = ["./test.txt", "dir/./sub/file.txt", "a\\b\\c.txt", "./dir\\.\\file.txt"]
+    return _names(storage.generate_filename, candidates, storage)
+
+
+def generate_filename_dangerous(storage: Storage) -> Any:
+    """test_generate_filename: test_storage_dangerous_paths and ..._dir_name."""
+    dangerous = ["", ".", "..", "/tmp/..", "/tmp/.", "tmp/.."]
+    in_directory = ["../path", "tmp/../path", "/tmp/../path"]
+    return (
+        _names(storage.get_available_name, dangerous, storage),
+        _names(storage.generate_filename, dangerous + in_directory, storage),
+    )
+
+
+def filefield_generate_filename(storage: Storage) -> Any:
+    """test_generate_filename: test_filefield_* (dangerous names, dot segments, absolute
+    paths, spaces, callable upload_to and what it returns)."""
+
+    def upload_to(name: str) -> Callable[[Any, str], str]:
+        return lambda instance, filename: name
+
+    names = [
+        "some file.txt",
+        "..",
+        ".",
+        "",
+        "???",
+        "$.$.$",
+        "../path",
+        "/tmp/path",
+        "dir/../x.txt",
+    ]
+    fields = {
+        "plain": models.FileField(storage=storage, upload_to="some/folder/"),
+        "callable": models.FileField(storage=storage, upload_to=lambda i, f: f"callable/{f}"),
+        "fixed": models.FileField(storage=storage, upload_to=upload_to("some/folder/test.txt")),
+        "absolute": models.FileField(storage=storage, upload_to=upload_to("/tmp/some/file")),
+        "dots": models.FileField(storage=storage, upload_to=upload_to("/tmp/..")),
+    }
+    return {
+        label: _names(lambda name, f=field: f.generate_filename(None, name), names, storage)
+        for label, field in fields.items()
+    }
+
+
+FIELD_SCENARIOS = [
+    fieldfile_lifecycle,
+    fieldfile_write,
+    fieldfile_reopen,
+    fieldfile_upload_to,
+    generate_filename_valid,
+    generate_filename_dangerous,
+    filefield_generate_filename,
+]
 
 
 def times_aware(storage: Storage) -> Any:
@@ -713,3 +783,23 @@ def reference_with_base_url(kind: str, tmp_path: pathlib.Path) -> Any:
 def test_urls_same_as_reference(kind, make_storage, reference_with_base_url, base_url):
     ours = observe(url_quoting, make_storage(base_url=base_url))
     assert ours == observe(url_quoting, reference_with_base_url(base_url))
+
+
+OVERWRITE_SCENARIOS = [overwrite, overwrite_temporary_file, overwrite_truncates_the_name]
+
+
+@pytest.fixture
+def overwriting_reference(kind: str, reference: Storage, tmp_path: pathlib.Path) -> Storage:
+    # InMemoryStorage cannot overwrite: FileSystemStorage(allow_overwrite=True) is
+    # Django's overwriting storage.
+    if kind in REFERENCES:
+        (tmp_path / "overwriting").mkdir()
+        return FileSystemStorage(location=tmp_path / "overwriting", allow_overwrite=True)
+    reference.file_overwrite = True
+    return reference
+
+
+@pytest.mark.parametrize("scenario", OVERWRITE_SCENARIOS, ids=lambda s: s.__name__)
+def test_overwriting_same_as_reference(scenario, make_storage, overwriting_reference):
+    ours = observe(scenario, make_storage(file_overwrite=True))
+    assert ours == observe(scenario, overwriting_reference)

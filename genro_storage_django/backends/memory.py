@@ -57,6 +57,14 @@ class _Store(dict):
             self._index(path, -1)
         return super().pop(path, *default)
 
+    def empty(self) -> None:
+        """Delete every file and directory, in place: filesystems keep this store."""
+        with self.lock:
+            super().clear()
+            self.files.clear()
+            self.directories.clear()
+            self.pseudo_dirs[:] = [""]
+
     def is_directory(self, path: str) -> bool:
         return path in self.files or path in self.directories
 
@@ -78,10 +86,14 @@ def _store(mount_name: str) -> _Store:
 
 
 def clear(*mount_names: str) -> None:
-    """Delete every file of the memory mounts ``mount_names`` (of all of them if none)."""
+    """Delete every file and directory of the memory mounts ``mount_names`` (all if none).
+
+    Storages already in use see the empty mount at once.
+    """
     with _stores_lock:
-        for name in mount_names or list(_stores):
-            _stores.pop(name, None)
+        stores = [_stores[name] for name in mount_names or _stores if name in _stores]
+    for store in stores:
+        store.empty()
 
 
 def _add(table: dict[str, dict[str, int]], directory: str, name: str, step: int) -> None:

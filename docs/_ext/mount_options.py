@@ -32,7 +32,7 @@ TYPE_NAMES = {str: "str", bool: "bool", int: "int", float: "float", dict: "dict"
 
 def _schema(mount_type: str) -> dict[str, Any]:
     from genro_storage_django.backends import backend_class
-    from genro_storage_django.conf import COMMON_OPTIONS
+    from genro_storage_django.schema import COMMON_OPTIONS
 
     if mount_type == "common":
         return dict(COMMON_OPTIONS)

@@ -8,8 +8,6 @@ system checks, and using an invalid mount raises ``InvalidMount``.
 
 from __future__ import annotations
 
-import difflib
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -17,11 +15,11 @@ from typing import Any
 
 from django.conf import settings
 
+from genro_storage_django import child_mounts, validation
 from genro_storage_django.backends import BACKENDS, backend_class
 from genro_storage_django.exceptions import InvalidMount, MountNotFound
 from genro_storage_django.schema import (
     COMMON_OPTIONS,
-    MOUNT_NAME_RE,
     Mount,
     Option,
     OptionValues,
@@ -43,50 +41,18 @@ def option_schema(mount_type: str) -> dict[str, Option]:
     return {**COMMON_OPTIONS, **backend_class(mount_type).options}
 
 
-def _type_names(types: tuple[type, ...]) -> str:
-    names = {
-        str: "a string",
-        bool: "a boolean",
-        int: "an integer",
-        dict: "a dict",
-        os.PathLike: "a path",
-        float: "a number",
-    }
-    return " or ".join(names.get(t, t.__name__) for t in types)
-
-
-def _check_value(name: str, key: str, value: Any, option: Option) -> Problem | None:
-    types = option.types
-    # bool is an int subclass; an int option must not accept True.
-    wrong_type = not isinstance(value, types) or (isinstance(value, bool) and bool not in types)
-    if value is not None and wrong_type:
-        return Problem(
-            "E007",
-            f"Mount {name!r}: {key!r} must be {_type_names(types)}, not {type(value).__name__}.",
-            mount=name,
-        )
-    if option.choices and value not in option.choices:
-        choices = ", ".join(repr(choice) for choice in option.choices)
-        return Problem(
-            "E008",
-            f"Mount {name!r}: {key!r} must be one of {choices}, not {value!r}.",
-            mount=name,
-        )
-    return None
-
-
 def parse_mount(name: str, raw: Any) -> tuple[Mount | None, list[Problem]]:
     """Validate one mount definition; return the mount (None if invalid) and its problems."""
     if not isinstance(raw, Mapping):
         message = f"Mount {name!r} must be a dict of options, not {type(raw).__name__}."
         return None, [Problem("E002", message, mount=name)]
-    problems = _name_problems(name)
+    problems = validation.name_problems(name)
     mount_type, type_problem = _mount_type(name, raw)
     if type_problem:
         return None, [*problems, type_problem]
     schema = option_schema(mount_type)
-    problems += _unknown_keys(name, mount_type, raw, schema)
-    values, value_problems = _values(name, mount_type, raw, schema)
+    problems += validation.unknown_keys(name, mount_type, raw, schema)
+    values, value_problems = validation.values(name, mount_type, raw, schema)
     problems += value_problems
     if not problems:
         problems += backend_class(mount_type).validate(name, values)
@@ -94,13 +60,6 @@ def parse_mount(name: str, raw: Any) -> tuple[Mount | None, list[Problem]]:
     if any(not problem.warning for problem in problems):
         return None, problems
     return _mount(name, mount_type, values, schema), problems
-
-
-def _name_problems(name: str) -> list[Problem]:
-    if MOUNT_NAME_RE.match(name):
-        return []
-    hint = "Use letters, digits, '_', '-' and '.' (used in URLs and class names)."
-    return [Problem("E003", f"Mount name {name!r} is not valid.", hint=hint, mount=name)]
 
 
 def _mount_type(name: str, raw: Mapping[str, Any]) -> tuple[str, Problem | None]:
@@ -113,43 +72,6 @@ def _mount_type(name: str, raw: Mapping[str, Any]) -> tuple[str, Problem | None]
         message = f"Mount {name!r} has an unknown type {mount_type!r}."
         return "", Problem("E004", message, hint=f"Use one of: {', '.join(BACKENDS)}.", mount=name)
     return mount_type, None
-
-
-def _unknown_keys(
-    name: str, mount_type: str, raw: Mapping[str, Any], schema: dict[str, Option]
-) -> list[Problem]:
-    problems = []
-    for key in raw:
-        if key in schema or key == "name":
-            continue
-        close = difflib.get_close_matches(str(key), list(schema), n=1)
-        valid = f"Valid keys for {mount_type!r} mounts: {', '.join(sorted(schema))}."
-        hint = f"Did you mean {close[0]!r}?" if close else valid
-        message = f"Mount {name!r} has an unknown key {key!r}."
-        problems.append(Problem("E006", message, hint=hint, mount=name))
-    return problems
-
-
-def _values(
-    name: str, mount_type: str, raw: Mapping[str, Any], schema: dict[str, Option]
-) -> tuple[dict[str, Any], list[Problem]]:
-    """Return every key's value (defaults filled in) and the problems of the given ones."""
-    values: dict[str, Any] = {}
-    problems: list[Problem] = []
-    for key, option in schema.items():
-        value = raw.get(key)
-        if value is None:
-            if option.required:
-                message = f"Mount {name!r} is missing the required key {key!r}."
-                hint = f"{mount_type!r} mounts need {key!r}."
-                problems.append(Problem("E005", message, hint=hint, mount=name))
-            values[key] = option.default
-            continue
-        problem = _check_value(name, key, value, option)
-        if problem:
-            problems.append(problem)
-        values[key] = os.fspath(value) if isinstance(value, os.PathLike) else value
-    return values, problems
 
 
 def _read_only(
@@ -170,8 +92,15 @@ def _read_only(
 
 
 def _mount(name: str, mount_type: str, values: dict[str, Any], schema: dict[str, Option]) -> Mount:
-    common = {key: values.pop(key) for key in COMMON_OPTIONS if key != "type"}
+    # A common key that the type declares too (http's base_url) stays among
+    # the options as well: a child mount keeps its family's options.
+    own = backend_class(mount_type).options
     del values["type"]
+    common = {
+        key: values[key] if key in own else values.pop(key)
+        for key in COMMON_OPTIONS
+        if key != "type"
+    }
     secret = frozenset(key for key, option in schema.items() if option.secret)
     return Mount(name=name, type=mount_type, options=OptionValues(values, secret), **common)
 
@@ -205,6 +134,7 @@ def parse_mounts(raw: Any) -> MountsConfig:
     config = MountsConfig()
     pairs, config.problems = _named_definitions(raw)
     seen: set[str] = set()
+    children: dict[str, Any] = {}
     for name, definition in pairs:
         if name in seen:
             config.problems.append(
@@ -219,13 +149,26 @@ def parse_mounts(raw: Any) -> MountsConfig:
             config.mounts.pop(name, None)
             continue
         seen.add(name)
+        if child_mounts.is_child(definition):
+            children[name] = definition
+            continue
         mount, problems = parse_mount(name, definition)
         config.problems.extend(problems)
         if mount is None:
             config.invalid.add(name)
         else:
             config.mounts[name] = mount
+    _add_children(config, children, [name for name, _ in pairs])
     return config
+
+
+def _add_children(config: MountsConfig, children: dict[str, Any], order: list[str]) -> None:
+    valid, problems = child_mounts.resolve(children, config.mounts, config.invalid)
+    config.problems.extend(problems)
+    config.invalid.update(name for name in children if name not in valid)
+    # Definition order, as without children.
+    mounts = {**config.mounts, **valid}
+    config.mounts = {name: mounts[name] for name in dict.fromkeys(order) if name in mounts}
 
 
 @cache

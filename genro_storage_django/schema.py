@@ -79,6 +79,10 @@ class Mount:
     file_overwrite: bool = False
     base_url: str | None = None
     serve: bool = False
+    #: For a child mount: its parent's name, and its folder below the root of
+    #: the mount family (``type`` and ``options`` are then the family's).
+    parent: str | None = None
+    subpath: str = ""
 
     def __repr__(self) -> str:
         # Options may hold credentials: never show them.

@@ -168,7 +168,7 @@ class MountStorage(Storage):
             return self.backend.open(path, mode)
         except FileNotFoundError:
             # One error for a directory on every backend, as open() gives.
-            if path != self.backend.root and self.backend.isdir(path):
+            if path != self.backend.mount_root and self.backend.isdir(path):
                 raise IsADirectoryError(clean_name(name)) from None
             raise
 
@@ -311,12 +311,16 @@ def backend_for(mount: Mount) -> Backend:
     Every ``MountStorage`` of a mount shares it: a memory mount stays one
     namespace however many storages point at it, and cloud clients are reused.
     """
+    # A child mount shares its parent's filesystem: one client, one pool.
+    parent = backend_for(get_mount(mount.parent)) if mount.parent else None
     with _lock:
         backend = _backends.get(mount.name)
         if backend is None or backend.mount is not mount:
             adapter = backend_class(mount.type)
             adapter.require_extra()
             backend = _backends[mount.name] = adapter(mount)
+            if parent is not None:
+                backend.share_filesystem(parent)
         return backend
 
 

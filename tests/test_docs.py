@@ -43,4 +43,4 @@ def test_every_check_id_is_documented() -> None:
 def test_every_mount_type_has_an_options_table() -> None:
     text = (DOCS / "settings.rst").read_text(encoding="utf-8")
     tables = set(re.findall(r"^\.\. mount-options:: (\S+)$", text, flags=re.MULTILINE))
-    assert tables == {"common", *BACKENDS}
+    assert tables == {"common", "child", *BACKENDS}

@@ -7,9 +7,10 @@ Usage::
        :bucket: Name of the bucket.
        :prefix: Folder inside the bucket that acts as the mount root.
 
-The argument is a mount type, or ``common`` for the options every mount
-accepts. Type, default and "required" come from the ``Option`` objects in
-``genro_storage_django``; the prose comes from the field list. A key of the
+The argument is a mount type, ``child`` for the keys of a child mount, or
+``common`` for the options every mount accepts. Type, default and "required"
+come from the ``Option`` objects in ``genro_storage_django``; the prose comes
+from the field list. A key of the
 schema without a description, or a description of a key the schema does not
 have, is a build warning, so ``sphinx-build -W`` fails when docs and code drift.
 """
@@ -36,6 +37,10 @@ def _schema(mount_type: str) -> dict[str, Any]:
 
     if mount_type == "common":
         return dict(COMMON_OPTIONS)
+    if mount_type == "child":
+        from genro_storage_django.child_mounts import CHILD_OPTIONS
+
+        return dict(CHILD_OPTIONS)
     return dict(backend_class(mount_type).options)
 
 

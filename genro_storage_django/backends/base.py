@@ -136,6 +136,10 @@ class Backend:
         self.require_extra()
         return self.create_filesystem()
 
+    def share_filesystem(self, other: Backend) -> None:
+        """Use the filesystem (client, connections, files) of ``other``, a parent mount's."""
+        self.__dict__["fs"] = other.fs
+
     def run_on_loop(self, function: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
         """Run the coroutine function of an async fsspec filesystem on its event loop."""
         from fsspec.asyn import sync
@@ -152,13 +156,26 @@ class Backend:
         raise NotImplementedError("subclasses of Backend must provide a root property")
 
     def full_path(self, name: str) -> str:
-        """Return the fsspec path of ``name``, a name already normalised by the storage."""
+        """Return the fsspec path of ``name``, a name already normalised by the storage.
+
+        A child mount's names lie below its sub-path (``Mount.subpath``).
+        """
+        subpath = self.mount.subpath
+        return self.location(f"{subpath}/{name}" if subpath and name else subpath or name)
+
+    def location(self, name: str) -> str:
+        """Return the fsspec path of ``name`` relative to ``root``; override, not ``full_path``."""
         return f"{self.root}/{name}" if name else self.root
 
+    @cached_property
+    def mount_root(self) -> str:
+        """The fsspec path of the mount's own root: ``root``, or a child's folder below it."""
+        return self.full_path("")
+
     def relative_name(self, path: str) -> str:
-        """Return the mount-relative name of an fsspec ``path`` under the root."""
+        """Return the mount-relative name of an fsspec ``path`` under the mount's root."""
         path = self.fs._strip_protocol(path).rstrip("/")
-        root = self.fs._strip_protocol(self.root).rstrip("/")
+        root = self.fs._strip_protocol(self.mount_root).rstrip("/")
         return path[len(root) :].lstrip("/") if path.startswith(root) else path
 
     # Operations
@@ -196,8 +213,8 @@ class Backend:
         return self.fs.exists(path)
 
     def isdir(self, path: str) -> bool:
-        """Return True if ``path`` is a directory; the root always is."""
-        return path == self.root or self.fs.isdir(path)
+        """Return True if ``path`` is a directory; the mount's root always is."""
+        return path == self.mount_root or self.fs.isdir(path)
 
     def info(self, path: str) -> dict[str, Any]:
         """Return fsspec's details of ``path``; ``FileNotFoundError`` if it does not exist."""

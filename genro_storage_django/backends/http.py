@@ -32,10 +32,10 @@ class HTTPBackend(Backend):
 
     @cached_property
     def root(self) -> str:
-        # base_url is a common option: conf keeps it on the mount itself.
-        return str(self.mount.base_url).rstrip("/")
+        # The server's URL: the family's, also for a child with its own base_url.
+        return str(self.mount.options["base_url"]).rstrip("/")
 
-    def full_path(self, name: str) -> str:
+    def location(self, name: str) -> str:
         return f"{self.root}/{quote(name)}" if name else self.root
 
     def relative_name(self, path: str) -> str:
@@ -58,7 +58,7 @@ class HTTPBackend(Backend):
             return int(response.status)
 
     def isdir(self, path: str) -> bool:
-        return path == self.root or bool(self._links(path))
+        return path == self.mount_root or bool(self._links(path))
 
     def scandir(self, path: str) -> Iterator[Entry]:
         base = f"{path.rstrip('/')}/"

@@ -48,7 +48,7 @@ class LocalBackend(Backend):
     def root(self) -> str:
         return os.path.realpath(self.mount.options["path"]).rstrip(os.sep) or os.sep
 
-    def full_path(self, name: str) -> str:
+    def location(self, name: str) -> str:
         return os.path.join(self.root, *name.split("/")) if name else self.root
 
     def local_path(self, path: str) -> str:

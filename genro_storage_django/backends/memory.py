@@ -185,7 +185,8 @@ class MemoryBackend(Backend):
         return path in store or store.is_directory(path) or path in self.fs.pseudo_dirs
 
     def isdir(self, path: str) -> bool:
-        return path == self.root or self.fs.store.is_directory(path) or path in self.fs.pseudo_dirs
+        store = self.fs.store
+        return path == self.mount_root or store.is_directory(path) or path in self.fs.pseudo_dirs
 
     def size(self, path: str) -> int:
         file = self.fs.store.get(path)

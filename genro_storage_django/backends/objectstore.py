@@ -63,12 +63,12 @@ class ObjectStoreBackend(Backend):
     def root(self) -> str:
         return f"{self.bucket}/{self.prefix}" if self.prefix else self.bucket
 
-    def full_path(self, name: str) -> str:
+    def location(self, name: str) -> str:
         if self.version_marker and self.version_marker in name:
             raise SuspiciousFileOperation(
                 f"{name!r} holds {self.version_marker!r}, read as an object version."
             )
-        return super().full_path(name)
+        return super().location(name)
 
     def key(self, path: str) -> str:
         """Return the object key of the fsspec ``path`` (the path without the bucket)."""

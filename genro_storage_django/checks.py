@@ -106,3 +106,24 @@ def check_static_urls(app_configs: Any = None, **kwargs: Any) -> list[CheckMessa
             id=f"{CHECK_ID_PREFIX}.W003",
         )
     ]
+
+
+def check_tenants(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Report per-tenant mounts whose ``tenant`` callable cannot be imported."""
+    messages: list[CheckMessage] = []
+    for mount in get_config().mounts.values():
+        if not mount.tenant:
+            continue
+        try:
+            import_string(mount.tenant)
+        except ImportError as error:
+            messages.append(
+                Error(
+                    f"Mount {mount.name!r}: 'tenant' names {mount.tenant!r}, which cannot be "
+                    f"imported ({error}).",
+                    hint="Give the dotted path of a callable that returns the current "
+                    "tenant's folder, such as 'genro_storage_django.tenants.current_tenant'.",
+                    id=f"{CHECK_ID_PREFIX}.E027",
+                )
+            )
+    return messages

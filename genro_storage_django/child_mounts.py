@@ -157,9 +157,18 @@ class _Resolver:
             serve=values["serve"],
             parent=parent.name,
             subpath=subpath,
+            **self._tenant(values, parent),
         )
         self.resolved[name] = child
         return child
+
+    @staticmethod
+    def _tenant(values: dict[str, Any], parent: Mount) -> dict[str, Any]:
+        """A child's own ``tenant`` settings, or else its parent's."""
+        if not values["tenant"]:
+            return {}
+        keys = ("tenant", "tenant_depth", "tenant_allow_empty")
+        return {key: values[key] for key in keys}
 
     def _refuse(self, name: str, problem: Problem | None = None) -> None:
         """Refuse the child ``name``, for ``problem`` if it is a new one."""

@@ -32,6 +32,17 @@ class MissingExtra(ImproperlyConfigured):
         )
 
 
+class NoTenant(PermissionError):
+    """A per-tenant mount was used with no current tenant (it never falls back to its root)."""
+
+    def __init__(self, mount: str) -> None:
+        self.mount = mount
+        super().__init__(
+            f"Mount {mount!r} keeps each tenant's files apart, and no tenant is set: use "
+            "'with tenant(...)', TenantMiddleware, or storage_copy --tenant."
+        )
+
+
 class MountPermissionError(PermissionError):
     """An operation was refused by the permissions of the mount."""
 

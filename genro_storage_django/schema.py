@@ -34,6 +34,9 @@ COMMON_OPTIONS: dict[str, Option] = {
     "file_overwrite": Option((bool,), default=False),
     "base_url": Option((str,)),
     "serve": Option((bool,), default=False),
+    "tenant": Option((str,)),
+    "tenant_depth": Option((int,), default=1),
+    "tenant_allow_empty": Option((bool,), default=False),
 }
 
 
@@ -83,6 +86,12 @@ class Mount:
     #: the mount family (``type`` and ``options`` are then the family's).
     parent: str | None = None
     subpath: str = ""
+    #: For a per-tenant mount: the dotted path of the callable naming the
+    #: current tenant's folder, how many levels it may have, and whether an
+    #: empty answer (the shared root) is allowed.
+    tenant: str | None = None
+    tenant_depth: int = 1
+    tenant_allow_empty: bool = False
 
     def __repr__(self) -> str:
         # Options may hold credentials: never show them.

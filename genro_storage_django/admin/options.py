@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from genro_storage_django.admin import actions, views
 from genro_storage_django.admin.access import user_can
 from genro_storage_django.admin.rendering import mounts_url
-from genro_storage_django.exceptions import MountPermissionError
+from genro_storage_django.exceptions import MountPermissionError, NoTenant
 
 View = Callable[..., HttpResponseBase]
 
@@ -61,8 +61,9 @@ class StorageAdmin(admin.ModelAdmin):
             request.current_app = self.admin_site.name
             try:
                 return view(self, request, *args, **kwargs)
-            except MountPermissionError:
-                # The mount said no, whatever the view checked first: nothing changed.
+            except (MountPermissionError, NoTenant):
+                # The mount said no (or this request has no tenant of a per-tenant
+                # mount), whatever the view checked first: nothing changed.
                 raise PermissionDenied from None
             except OSError as error:
                 # The backend failed (server down, timeout): say so, not a 500.

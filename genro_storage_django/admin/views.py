@@ -36,6 +36,7 @@ from genro_storage_django.admin.access import (
 from genro_storage_django.admin.forms import FolderForm, UploadForm
 from genro_storage_django.admin.rendering import BrowserAdmin, mount_context, render, url_for
 from genro_storage_django.backends.base import Entry
+from genro_storage_django.exceptions import NoTenant
 from genro_storage_django.names import clean_name
 from genro_storage_django.storage import MountStorage, get_storage
 
@@ -73,6 +74,8 @@ def _row(request: HttpRequest, mount: str, directory: str, entry: Entry) -> dict
 def _list(request: HttpRequest, storage: MountStorage, path: str) -> list[Entry]:
     try:
         return storage.scandir(path)
+    except NoTenant:
+        raise  # a refusal (403), not a listing that failed
     except (OSError, ImproperlyConfigured) as error:
         if path and isinstance(error, NotADirectoryError):
             return []  # a file: browse() sends the user to its page

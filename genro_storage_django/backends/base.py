@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any, ClassVar, TypeVar
 
+from genro_storage_django import tenants
 from genro_storage_django.exceptions import MissingExtra
 from genro_storage_django.schema import Mount, Option, Problem
 
@@ -158,18 +159,20 @@ class Backend:
     def full_path(self, name: str) -> str:
         """Return the fsspec path of ``name``, a name already normalised by the storage.
 
-        A child mount's names lie below its sub-path (``Mount.subpath``).
+        A child mount's names lie below its sub-path (``Mount.subpath``), a
+        per-tenant mount's below the current tenant's folder (``NoTenant`` if
+        none is set).
         """
-        subpath = self.mount.subpath
-        return self.location(f"{subpath}/{name}" if subpath and name else subpath or name)
+        parts = [self.mount.subpath, tenants.folder(self.mount) if self.mount.tenant else "", name]
+        return self.location("/".join(part for part in parts if part))
 
     def location(self, name: str) -> str:
         """Return the fsspec path of ``name`` relative to ``root``; override, not ``full_path``."""
         return f"{self.root}/{name}" if name else self.root
 
-    @cached_property
+    @property
     def mount_root(self) -> str:
-        """The fsspec path of the mount's own root: ``root``, or a child's folder below it."""
+        """The fsspec path of the mount's own root: ``root``, a child's folder, a tenant's."""
         return self.full_path("")
 
     def relative_name(self, path: str) -> str:

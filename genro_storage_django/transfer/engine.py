@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import datetime
 import hashlib
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from functools import cached_property
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from genro_storage_django.backends.base import Backend
 from genro_storage_django.exceptions import MountPermissionError
 from genro_storage_django.names import clean_name
 from genro_storage_django.storage import get_storage
 from genro_storage_django.transfer.result import FileOutcome, TransferListener, TransferResult
+
+T = TypeVar("T")
 
 SKIP_RULES = ("never", "exists", "size", "hash")
 # A rerun must be cheap (decided from the listings, no reads) and safe (an
@@ -255,7 +258,11 @@ class Transfer:
             if result.interrupted:
                 return
         with ThreadPoolExecutor(self.workers, thread_name_prefix="storage-copy") as pool:
-            futures = {pool.submit(self._process, item, reason): item for item, reason in work}
+            # Each worker runs in a copy of the caller's context (the current tenant).
+            futures = {
+                pool.submit(contextvars.copy_context().run, self._process, item, reason): item
+                for item, reason in work
+            }
             pending = set(futures)
             try:
                 for future in as_completed(futures):
@@ -287,7 +294,8 @@ class Transfer:
     def _copy_small(
         self, loop: asyncio.AbstractEventLoop, work: list[tuple[_Item, str]], result: TransferResult
     ) -> None:
-        future = asyncio.run_coroutine_threadsafe(self._copy_small_files(work, result), loop)
+        coroutine = _in_context(contextvars.copy_context(), self._copy_small_files(work, result))
+        future = asyncio.run_coroutine_threadsafe(coroutine, loop)
         try:
             future.result()
         except KeyboardInterrupt:
@@ -467,3 +475,10 @@ def copy(
     failures of single files are in the result instead.
     """
     return Transfer(Location.parse(source), Location.parse(destination), **options).run()
+
+
+async def _in_context(context: contextvars.Context, coroutine: Awaitable[T]) -> T:
+    """Await ``coroutine`` with the variables of ``context`` (a task on another thread's loop)."""
+    for variable, value in context.items():
+        variable.set(value)
+    return await coroutine

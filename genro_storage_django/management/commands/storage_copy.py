@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from genro_storage_django import transfer
 from genro_storage_django.checks import TAG
+from genro_storage_django.tenants import tenant
 from genro_storage_django.transfer import FileOutcome, TransferListener, TransferResult
 
 if TYPE_CHECKING:
@@ -138,23 +139,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--json", action="store_true", help="Print a machine-readable summary on stdout."
         )
+        parser.add_argument(
+            "--tenant",
+            metavar="NAME",
+            help="The current tenant, for mounts that keep each tenant's files apart.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         verbosity = 0 if options["json"] else options["verbosity"]
         progress = not options["no_progress"] and verbosity > 0 and sys.stderr.isatty()
         reporter = Reporter(self, verbosity, progress, options["dry_run"])
         try:
-            result = transfer.copy(
-                options["source"],
-                options["destination"],
-                skip=options["skip"],
-                dry_run=options["dry_run"],
-                delete=options["delete"],
-                include=options["include"],
-                exclude=options["exclude"],
-                workers=options["workers"],
-                listener=reporter,
-            )
+            with tenant(options["tenant"]):
+                result = self.copy(options, reporter)
         except (ImproperlyConfigured, SuspiciousOperation, OSError, ValueError) as error:
             raise CommandError(str(error)) from error
         finally:
@@ -164,6 +161,19 @@ class Command(BaseCommand):
         elif verbosity >= 1:
             self.stdout.write(summary_line(result))
         self.fail_if_incomplete(result)
+
+    def copy(self, options: dict[str, Any], reporter: Reporter) -> TransferResult:
+        return transfer.copy(
+            options["source"],
+            options["destination"],
+            skip=options["skip"],
+            dry_run=options["dry_run"],
+            delete=options["delete"],
+            include=options["include"],
+            exclude=options["exclude"],
+            workers=options["workers"],
+            listener=reporter,
+        )
 
     def fail_if_incomplete(self, result: TransferResult) -> None:
         if result.failed:

@@ -20,6 +20,7 @@ class StorageMount(models.Model):
             ("add_files", "Can upload files and create folders"),
             ("change_files", "Can rename and move files and folders"),
             ("delete_files", "Can delete files and folders"),
+            ("switch_tenant", "Can browse the files of any tenant"),
         ]
 
     def __str__(self) -> str:

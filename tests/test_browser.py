@@ -223,3 +223,35 @@ def test_dark_mode_and_small_screens(
     # The page itself never scrolls sideways; only the table may.
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     shoot(page, "08-directory-dark-mobile")
+
+
+def test_staff_switch_tenants_from_the_mount_list(
+    chromium: Browser, live_server: Any, superuser: Any
+) -> None:
+    from django.core.files.base import ContentFile
+
+    from genro_storage_django import get_storage
+    from genro_storage_django.tenants import tenant
+
+    mounts = {"per": {"type": "memory", "tenant": "genro_storage_django.tenants.current_tenant"}}
+    with override_settings(STORAGE_MOUNTS=mounts):
+        for name in ("acme", "beta"):
+            with tenant(name):
+                get_storage("per").save(f"{name}-report.txt", ContentFile(name.encode()))
+        page = new_page(chromium)
+        log_in(page, live_server)
+        page.goto(f"{live_server.url}/admin/genro_storage_django/storagemount/")
+        page.fill("#id_tenant", "acme")
+        page.click(".storage-tenant input[type=submit]")
+        expect(success(page)).to_contain_text("acme")
+        shoot(page, "20-tenant-switched")
+        page.get_by_role("link", name="per", exact=True).click()
+        expect(row(page, "acme-report.txt")).to_be_visible()
+        expect(page.get_by_role("link", name="beta-report.txt")).to_have_count(0)
+        page.goto(f"{live_server.url}/admin/genro_storage_django/storagemount/")
+        page.fill("#id_tenant", "beta")
+        page.click(".storage-tenant input[type=submit]")
+        page.get_by_role("link", name="per", exact=True).click()
+        expect(row(page, "beta-report.txt")).to_be_visible()
+        expect(page.get_by_role("link", name="acme-report.txt")).to_have_count(0)
+        shoot(page, "21-tenant-beta")

@@ -218,3 +218,44 @@ def test_an_unimportable_tenant_callable_is_a_check_error():
     with override_settings(STORAGE_MOUNTS=mounts):
         ids = [m.id for m in run_checks(tags=["storage_mounts"])]
     assert "genro_storage_django.E027" in ids
+
+
+def _browse(client: Client, mount: str = "per", **headers: str) -> Any:
+    address = reverse(
+        "admin:genro_storage_django_storagemount_browse", kwargs={"mount": mount, "path": ""}
+    )
+    return client.get(address, headers=headers)
+
+
+@pytest.mark.django_db
+def test_staff_with_the_permission_switch_tenants_in_the_admin(per_tenant):
+    from django.conf import settings
+    from django.contrib.auth.models import Permission
+
+    for name in ("acme", "beta"):
+        with tenant(name):
+            per_tenant.save(f"{name}-only.txt", ContentFile(name.encode()))
+    switch = reverse("admin:genro_storage_django_storagemount_tenant")
+    staff = User.objects.create_user("staff", "staff@example.com", "pw", is_staff=True)
+    codenames = ["view_files"]
+    staff.user_permissions.set(Permission.objects.filter(codename__in=codenames))
+    client = Client()
+    client.force_login(staff)
+    middleware = [*settings.MIDDLEWARE, "genro_storage_django.tenants.TenantMiddleware"]
+    with override_settings(MIDDLEWARE=middleware):
+        # Without the permission: no form, a forged switch is refused, own tenant only.
+        assert (
+            b"storage-tenant"
+            not in client.get(reverse("admin:genro_storage_django_storagemount_changelist")).content
+        )
+        assert client.post(switch, {"tenant": "beta"}).status_code == 403
+        assert b"beta-only.txt" not in _browse(client, **{"X-Tenant": "acme"}).content
+        staff.user_permissions.add(Permission.objects.get(codename="switch_tenant"))
+        page = client.get(reverse("admin:genro_storage_django_storagemount_changelist"))
+        assert b"storage-tenant" in page.content
+        assert client.post(switch, {"tenant": "beta"}).status_code == 302
+        listing = _browse(client, **{"X-Tenant": "acme"}).content
+        assert b"beta-only.txt" in listing and b"acme-only.txt" not in listing
+        client.post(switch, {"tenant": ""})
+        listing = _browse(client, **{"X-Tenant": "acme"}).content
+        assert b"acme-only.txt" in listing and b"beta-only.txt" not in listing

@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect
 from django.urls import URLPattern, path, re_path
 from django.utils.translation import gettext as _
 
-from genro_storage_django.admin import actions, views
+from genro_storage_django.admin import actions, tenancy, views
 from genro_storage_django.admin.access import user_can
 from genro_storage_django.admin.rendering import mounts_url
 from genro_storage_django.exceptions import MountPermissionError, NoTenant
@@ -60,7 +60,8 @@ class StorageAdmin(admin.ModelAdmin):
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             request.current_app = self.admin_site.name
             try:
-                return view(self, request, *args, **kwargs)
+                with tenancy.browsing_tenant(request):
+                    return view(self, request, *args, **kwargs)
             except (MountPermissionError, NoTenant):
                 # The mount said no (or this request has no tenant of a per-tenant
                 # mount), whatever the view checked first: nothing changed.
@@ -78,7 +79,10 @@ class StorageAdmin(admin.ModelAdmin):
 
     def get_urls(self) -> list[URLPattern]:
         prefix = f"{self.opts.app_label}_{self.opts.model_name}"
-        urls = [path("", self._wrap(views.mount_list), name=f"{prefix}_changelist")]
+        urls = [
+            path("", self._wrap(views.mount_list), name=f"{prefix}_changelist"),
+            path("tenant/", self._wrap(tenancy.switch_tenant), name=f"{prefix}_tenant"),
+        ]
         for name, (segment, view) in _ROUTES.items():
             urls.append(
                 re_path(

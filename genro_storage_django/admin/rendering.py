@@ -42,6 +42,11 @@ def mounts_url(request: HttpRequest) -> str:
     return reverse(f"{URL_PREFIX}_changelist", current_app=request.current_app)
 
 
+def tenant_url(request: HttpRequest) -> str:
+    """Return the URL of the tenant switch on the request's admin site."""
+    return reverse(f"{URL_PREFIX}_tenant", current_app=request.current_app)
+
+
 def render(
     model_admin: BrowserAdmin, request: HttpRequest, template: str, **context: Any
 ) -> TemplateResponse:

@@ -25,7 +25,7 @@ from django.http import (
 from django.utils.translation import gettext as _
 
 from genro_storage_django import content_types
-from genro_storage_django.admin import listing, preview
+from genro_storage_django.admin import listing, preview, tenancy
 from genro_storage_django.admin.access import (
     allowed,
     mount_storage,
@@ -34,7 +34,13 @@ from genro_storage_django.admin.access import (
     visible_mounts,
 )
 from genro_storage_django.admin.forms import FolderForm, UploadForm
-from genro_storage_django.admin.rendering import BrowserAdmin, mount_context, render, url_for
+from genro_storage_django.admin.rendering import (
+    BrowserAdmin,
+    mount_context,
+    render,
+    tenant_url,
+    url_for,
+)
 from genro_storage_django.backends.base import Entry
 from genro_storage_django.exceptions import NoTenant
 from genro_storage_django.names import clean_name
@@ -48,8 +54,10 @@ def mount_list(model_admin: BrowserAdmin, request: HttpRequest) -> HttpResponse:
     if not user_can(request.user, "view"):
         raise PermissionDenied
     rows = []
+    per_tenant = False
     for name in visible_mounts():
         storage = get_storage(name)
+        per_tenant = per_tenant or bool(storage.mount.tenant)
         rows.append(
             {
                 "mount": storage.mount,
@@ -57,7 +65,15 @@ def mount_list(model_admin: BrowserAdmin, request: HttpRequest) -> HttpResponse:
                 "allowed": allowed(request.user, storage),
             }
         )
-    return render(model_admin, request, "mounts.html", title=_("Storage mounts"), rows=rows)
+    return render(
+        model_admin,
+        request,
+        "mounts.html",
+        title=_("Storage mounts"),
+        rows=rows,
+        tenant_switch=tenancy.switcher(request) if per_tenant else None,
+        tenant_url=tenant_url(request),
+    )
 
 
 def _row(request: HttpRequest, mount: str, directory: str, entry: Entry) -> dict[str, Any]:

@@ -163,7 +163,10 @@ class Backend:
         per-tenant mount's below the current tenant's folder (``NoTenant`` if
         none is set).
         """
-        parts = [self.mount.subpath, tenants.folder(self.mount) if self.mount.tenant else "", name]
+        mount = self.mount
+        if not mount.subpath and not mount.tenant:
+            return self.location(name)  # most mounts: no join on every call
+        parts = [mount.subpath, tenants.folder(mount) if mount.tenant else "", name]
         return self.location("/".join(part for part in parts if part))
 
     def location(self, name: str) -> str:

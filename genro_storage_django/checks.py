@@ -88,6 +88,10 @@ def check_static_urls(app_configs: Any = None, **kwargs: Any) -> list[CheckMessa
         storage = storages["staticfiles"]
     except (InvalidStorageError, ImproperlyConfigured, ImportError):
         return []  # Django's own checks and E0xx report these.
+    except OSError:
+        # A manifest storage reads its manifest when it is built: an
+        # unreachable store is not this check's business (collectstatic says it).
+        return []
     if not isinstance(storage, MountStorage):
         return []
     try:

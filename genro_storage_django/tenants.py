@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -60,7 +61,7 @@ def folder(mount: Mount) -> str:
     Raise ``NoTenant`` if no tenant is set, ``SuspiciousFileOperation`` if the
     callable's answer is not a short relative folder.
     """
-    value = import_string(str(mount.tenant))()
+    value = _callable(str(mount.tenant))()
     if value is None:
         raise NoTenant(mount.name)
     name = clean_name(str(value))
@@ -72,6 +73,12 @@ def folder(mount: Mount) -> str:
     if not name and not mount.tenant_allow_empty:
         raise NoTenant(mount.name)
     return name
+
+
+@functools.cache
+def _callable(path: str) -> Callable[[], str | None]:
+    # Imported once, not on every operation of the mount.
+    return import_string(path)
 
 
 class TenantMiddleware:

@@ -34,7 +34,13 @@ def family(mount_config: dict[str, Any]) -> Any:
     """A parent "data" of each kind, its readonly child "public" and a chain below it."""
     mounts = {
         "data": mount_config,
-        "public": {"type": "child", "parent": "data", "path": "public", "permissions": "readonly"},
+        "public": {
+            "type": "child",
+            "parent": "data",
+            "path": "public",
+            "permissions": "readonly",
+            "base_url": "https://cdn.test/public/",
+        },
         "drafts": {"path": "data:drafts", "file_overwrite": True, "serve": True},
         "deep": {"path": "drafts:a/b"},
     }
@@ -174,6 +180,12 @@ def test_urls_of_a_child(family, kind):
         assert b"".join(response.streaming_content) == b"page"
     else:
         assert "drafts/page.txt" in urllib.parse.unquote(url)
+
+
+def test_a_childs_own_base_url_names_its_files(family):
+    # The child's names, below its own base_url; the parent keeps its own URLs.
+    assert get_storage("public").url("a.txt") == "https://cdn.test/public/a.txt"
+    assert get_storage("public").mount.base_url != family.mount.base_url
 
 
 def test_migrations_record_only_the_childs_name(family):

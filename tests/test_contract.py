@@ -28,6 +28,7 @@ from django.utils.module_loading import import_string
 
 from genro_storage_django import get_storage
 from genro_storage_django.storage import MountStorage
+from tests.test_backends_cloud import gcs_service_account  # noqa: F401 (a fixture)
 from tests.test_differential import field_file, read
 
 # 1. Text content
@@ -244,10 +245,19 @@ def test_manifest_on_a_signing_mount_has_no_signatures(s3_mount_config, static_s
         assert "X-Amz-Signature" in MountStorage(mount="static").url("img/logo.png")
 
 
-def test_signing_mount_as_plain_staticfiles_storage_is_warned(s3_mount_config):
+@pytest.fixture(params=["s3", "gcs", "azure"])
+def signing_config(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """An object-store mount whose credentials sign URLs (GCS: a service-account key)."""
+    config = dict(request.getfixturevalue(f"{request.param}_mount_config"))
+    if request.param == "gcs":
+        config["token"] = str(request.getfixturevalue("gcs_service_account"))
+    return config
+
+
+def test_signing_mount_as_plain_staticfiles_storage_is_warned(signing_config):
     def warnings(backend: str, **options: Any) -> list[str]:
         storages = {"staticfiles": {"BACKEND": backend, "OPTIONS": {"mount": "static"}}}
-        mounts = {"static": {**s3_mount_config, **options}}
+        mounts = {"static": {**signing_config, **options}}
         with override_settings(STORAGE_MOUNTS=mounts, STORAGES=storages):
             return [m.id for m in run_checks(tags=["storage_mounts"])]
 
@@ -256,6 +266,19 @@ def test_signing_mount_as_plain_staticfiles_storage_is_warned(s3_mount_config):
     assert "genro_storage_django.W003" not in warnings(MANIFEST)
     assert "genro_storage_django.W003" not in warnings(plain, querystring_auth=False)
     assert "genro_storage_django.W003" not in warnings(plain, custom_domain="cdn.test")
+    # The judgement matches what url() does: a signed URL exactly when warned.
+    with override_settings(STORAGE_MOUNTS={"static": signing_config}):
+        url = get_storage("static").url("css/app.css")
+    assert re.search(r"(Signature|sig)=", url), url
+
+
+def test_unsigned_gcs_staticfiles_mount_is_not_warned(gcs_mount_config):
+    plain = {"BACKEND": "genro_storage_django.storage.MountStorage", "OPTIONS": {"mount": "static"}}
+    storages = {"staticfiles": plain}
+    with override_settings(STORAGE_MOUNTS={"static": gcs_mount_config}, STORAGES=storages):
+        ids = [m.id for m in run_checks(tags=["storage_mounts"])]
+        assert "genro_storage_django.W003" not in ids
+        assert "Signature" not in get_storage("static").url("css/app.css")
 
 
 # 8. One Content-Type for a compressed file, stored and served

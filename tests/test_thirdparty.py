@@ -271,17 +271,22 @@ def test_override_settings_switches_the_mount_of_a_field(request, first, second)
         assert Document.objects.get(pk=outer.pk).file.read() == b"on the first mount"
 
 
-# sorl-thumbnail
-
-
-def test_sorl_thumbnail_in_the_default_storage(thirdparty):
-    default_is_the_mount = {
+def storages_with_default_on_the_mount() -> dict[str, Any]:
+    """``STORAGES`` with "default" on the "thirdparty" mount, as a project would set it."""
+    return {
         **settings.STORAGES,
         "default": {
             "BACKEND": "genro_storage_django.storage.MountStorage",
             "OPTIONS": {"mount": "thirdparty"},
         },
     }
+
+
+# sorl-thumbnail
+
+
+def test_sorl_thumbnail_in_the_default_storage(thirdparty):
+    default_is_the_mount = storages_with_default_on_the_mount()
     with sorl_settings(STORAGES=default_is_the_mount):
         photo = saved_photo()
         thumbnail = get_thumbnail(photo.image, "50x50")
@@ -877,13 +882,7 @@ def test_callable_storage_deconstruction(thirdparty):
 
 def test_storage_handler_same_instance(thirdparty):
     """file_storage/tests: StorageHandlerTests.test_same_instance."""
-    default_is_the_mount = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "genro_storage_django.storage.MountStorage",
-            "OPTIONS": {"mount": "thirdparty"},
-        },
-    }
+    default_is_the_mount = storages_with_default_on_the_mount()
     with override_settings(STORAGES=default_is_the_mount):
         first = storages["default"]
         second = storages["default"]

@@ -403,14 +403,15 @@ class Backend:
         return self.copy_within(other, source, destination)
 
 
-#: The operations whose errors ``describe_error()`` translates: every public
-#: method of the contract (``relative_name`` names the file in the message).
+#: Public methods that only compute (paths, entries): no library error can come
+#: out of them, and the path ones run on every operation.
+_NO_IO = ("describe_error", "relative_name", "full_path", "location", "entry", "share_filesystem")
+#: The operations whose errors ``describe_error()`` translates: every other
+#: public method of the contract.
 CONTRACT = frozenset(
     name
     for name, value in vars(Backend).items()
-    if inspect.isfunction(value)
-    and not name.startswith("_")
-    and name not in ("describe_error", "relative_name")
+    if inspect.isfunction(value) and not name.startswith("_") and name not in _NO_IO
 )
 
 

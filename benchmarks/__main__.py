@@ -21,11 +21,18 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from benchmarks import tools, wl1_small_files, wl2_big_file, wl3_wl4_wl5_storage_api_and_admin
+from benchmarks import (
+    tools,
+    wl1_small_files,
+    wl2_big_file,
+    wl3_wl4_wl5_storage_api_and_admin,
+    wl6_collectstatic,
+    wl7_async,
+)
 from benchmarks.harness import MIB, Report, render_rst, render_text, table
 from benchmarks.servers import ROOT, s3_server
 
-WORKLOADS = ("WL1", "WL2", "WL3", "WL4", "WL5")
+WORKLOADS = ("WL1", "WL2", "WL3", "WL4", "WL5", "WL6", "WL7")
 
 FULL = {
     "WL1": {"files": 2000, "size": 16 * 1024, "repeats": 3},
@@ -33,6 +40,8 @@ FULL = {
     "WL3": {"count": 1000, "listed": 1000, "rounds": 5},
     "WL4": {"big_size": 10 * MIB},
     "WL5": {"entries": 10_000, "repeats": 5},
+    "WL6": {"files": 2000},
+    "WL7": {"count": 1000, "size": 16 * 1024},
 }
 SMOKE = {
     "WL1": {"files": 12, "size": 1024, "repeats": 1},
@@ -40,6 +49,8 @@ SMOKE = {
     "WL3": {"count": 10, "listed": 20, "rounds": 1},
     "WL4": {"big_size": 2 * MIB},
     "WL5": {"entries": 120, "repeats": 1},
+    "WL6": {"files": 20},
+    "WL7": {"count": 10, "size": 1024},
 }
 
 
@@ -174,6 +185,10 @@ def _run(name, report, server, bench_dir, size, available, workers) -> None:
         )
     elif name == "WL5":
         wl3_wl4_wl5_storage_api_and_admin.wl5(report, server, bench_dir, **size)
+    elif name == "WL6":
+        wl6_collectstatic.bench(report, server, bench_dir, available=available, **size)
+    elif name == "WL7":
+        wl7_async.bench(report, server, bench_dir, available=available, **size)
     else:
         raise SystemExit(f"Unknown workload {name}; choose from {', '.join(WORKLOADS)}.")
 

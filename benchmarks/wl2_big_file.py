@@ -99,8 +99,8 @@ def _empty_bucket(server: S3Server) -> None:
 
 def _copy_time(runs: list) -> float:
     """The median time of the copy itself, from storage_copy's JSON summary."""
-    decoder = json.JSONDecoder()
-    summaries = [decoder.raw_decode(r.output[r.output.index("{") :])[0] for r in runs]
+    # NDJSON: one event per file, then the summary, on the last line.
+    summaries = [json.loads(r.output.strip().splitlines()[-1]) for r in runs]
     return median([summary["elapsed"] for summary in summaries])
 
 

@@ -112,6 +112,31 @@ def check_static_urls(app_configs: Any = None, **kwargs: Any) -> list[CheckMessa
     ]
 
 
+def check_collectstatic_order(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Warn when a mount is the staticfiles storage but Django's collectstatic would run."""
+    apps = list(settings.INSTALLED_APPS)
+    ours, django = "genro_storage_django", "django.contrib.staticfiles"
+    if ours not in apps or django not in apps or apps.index(ours) < apps.index(django):
+        return []
+    backend = settings.STORAGES.get("staticfiles", {}).get("BACKEND", "")
+    try:
+        is_mount = issubclass(import_string(backend), MountStorage)
+    except ImportError:
+        return []  # Django's own checks report it
+    if not is_mount:
+        return []
+    return [
+        Warning(
+            "The staticfiles storage is a mount, but 'django.contrib.staticfiles' comes "
+            "before 'genro_storage_django' in INSTALLED_APPS: manage.py collectstatic is "
+            "Django's, which asks the mount about every file and uploads one at a time.",
+            hint="List 'genro_storage_django' before 'django.contrib.staticfiles' in "
+            "INSTALLED_APPS (the first app that has a command provides it).",
+            id=f"{CHECK_ID_PREFIX}.W005",
+        )
+    ]
+
+
 def check_tenants(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
     """Report per-tenant mounts whose ``tenant`` callable cannot be imported."""
     messages: list[CheckMessage] = []

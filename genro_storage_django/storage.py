@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import threading
-from collections.abc import Iterator
 from functools import cached_property
 from typing import IO, Any, ClassVar
 from urllib.parse import urljoin
@@ -18,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import filepath_to_uri
 
+from genro_storage_django.async_storage import AsyncStorageMixin, byte_chunks
 from genro_storage_django.backends import backend_class
 from genro_storage_django.backends.base import Backend, Entry
 from genro_storage_django.conf import get_config, get_mount
@@ -51,7 +51,7 @@ class MountFile(File):
         return self
 
 
-class MountStorage(Storage):
+class MountStorage(AsyncStorageMixin, Storage):
     """A storage for the mount named ``mount`` in ``settings.STORAGE_MOUNTS``.
 
     Works on any fsspec filesystem: everything specific to a mount type lives
@@ -176,7 +176,7 @@ class MountStorage(Storage):
         self._require("write", name)
         while True:
             try:
-                chunks = _bytes(content, self.chunk_size)
+                chunks = byte_chunks(content, self.chunk_size)
                 self.backend.write(self._path(name), chunks, overwrite=self.file_overwrite)
             except FileExistsError:
                 if not self.exists(name):
@@ -251,13 +251,12 @@ class MountStorage(Storage):
 
         A missing directory lists as empty, as a key prefix with no keys does.
         """
-        entries = self.backend.scandir(self._path(path))
-        return [
-            entry
-            if entry.modified is None
-            else Entry(entry.name, entry.is_dir, entry.size, self._datetime(entry.modified))
-            for entry in entries
-        ]
+        return [self._local_entry(entry) for entry in self.backend.scandir(self._path(path))]
+
+    def _local_entry(self, entry: Entry) -> Entry:
+        if entry.modified is None:
+            return entry
+        return Entry(entry.name, entry.is_dir, entry.size, self._datetime(entry.modified))
 
     def isdir(self, name: str) -> bool:
         """Return True if ``name`` is a directory (or a key prefix) of the mount."""
@@ -288,13 +287,6 @@ class MountStorage(Storage):
             raise ValueError("delete_tree() refuses to delete the root of a mount.")
         self._require("delete", name)
         self.backend.delete_tree(self._path(name))
-
-
-def _bytes(content: File, chunk_size: int) -> Iterator[bytes]:
-    # Text (ContentFile("..."), StringIO, a file opened in text mode) is
-    # stored as UTF-8, as InMemoryStorage and django-storages do.
-    for chunk in content.chunks(chunk_size=chunk_size):
-        yield chunk.encode() if isinstance(chunk, str) else chunk
 
 
 _classes: dict[str, type[MountStorage]] = {}

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from typing import IO, Any
 
 from django.core.exceptions import SuspiciousFileOperation
@@ -18,6 +20,7 @@ from django.utils.cache import get_conditional_response
 from django.utils.http import http_date, quote_etag
 from django.views.decorators.http import require_safe
 
+from genro_storage_django.async_storage import AsyncMountFile
 from genro_storage_django.conf import mount_names
 from genro_storage_django.content_types import content_type
 from genro_storage_django.storage import MountStorage, get_storage
@@ -79,6 +82,48 @@ def serve(request: HttpRequest, mount: str, path: str) -> HttpResponseBase:
         modified = storage.get_modified_time(path)
     except (SuspiciousFileOperation, FileNotFoundError, NotADirectoryError):
         raise Http404("No such file.") from None
+    answer = _answer(request, path, size, modified)
+    if isinstance(answer, HttpResponseBase):
+        return answer
+    handle = storage.open(path, "rb")
+    if answer.start:
+        handle.seek(answer.start)
+    return StreamingHttpResponse(_stream(handle, answer.length), **answer.response_kwargs)
+
+
+@require_safe
+async def aserve(request: HttpRequest, mount: str, path: str) -> HttpResponseBase:
+    """``serve()`` for ASGI: the file is read by coroutines and streamed from them."""
+    storage = _served_storage(mount)
+    try:
+        if not path or await storage.aisdir(path):
+            raise Http404("Directory listings are not served.")
+        size = await storage.asize(path)
+        modified = await storage.aget_modified_time(path)
+    except (SuspiciousFileOperation, FileNotFoundError, NotADirectoryError):
+        raise Http404("No such file.") from None
+    answer = _answer(request, path, size, modified)
+    if isinstance(answer, HttpResponseBase):
+        return answer
+    handle = await storage.aopen(path, "rb")
+    if answer.start:
+        await handle.seek(answer.start)
+    return StreamingHttpResponse(_astream(handle, answer.length), **answer.response_kwargs)
+
+
+@dataclass(frozen=True)
+class _Body:
+    """What to send of a file: from ``start``, ``length`` bytes, with these status and headers."""
+
+    start: int
+    length: int
+    response_kwargs: dict[str, Any]
+
+
+def _answer(
+    request: HttpRequest, path: str, size: int, modified: datetime.datetime
+) -> HttpResponseBase | _Body:
+    """Return the response that needs no body (304, 416, HEAD), or what the body must be."""
     last_modified = int(modified.timestamp())
     etag = quote_etag(f"{size:x}-{int(modified.timestamp() * 1_000_000):x}")
     not_modified = get_conditional_response(request, etag=etag, last_modified=last_modified)
@@ -110,7 +155,14 @@ def serve(request: HttpRequest, mount: str, path: str) -> HttpResponseBase:
         headers["Content-Range"] = f"bytes {start}-{end}/{size}"
     if request.method == "HEAD":
         return HttpResponse(status=status, headers=headers)
-    handle = storage.open(path, "rb")
-    if start:
-        handle.seek(start)
-    return StreamingHttpResponse(_stream(handle, length), status=status, headers=headers)
+    return _Body(start, length, {"status": status, "headers": headers})
+
+
+async def _astream(handle: AsyncMountFile, length: int) -> AsyncIterator[bytes]:
+    async with handle:
+        while length > 0:
+            chunk = await handle.read(min(STREAM_CHUNK_SIZE, length))
+            if not chunk:
+                break
+            length -= len(chunk)
+            yield chunk

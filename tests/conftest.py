@@ -19,7 +19,7 @@ from genro_storage_django import get_storage
 from genro_storage_django.backends import memory
 from genro_storage_django.storage import MountStorage
 
-pytest_plugins = ["tests.servers"]
+pytest_plugins = ["tests.servers", "tests.servers_remote"]
 
 WRITABLE_KINDS = ["local", "memory", "s3", "gcs", "azure"]
 

@@ -25,7 +25,7 @@ CASES = [
     ("E002", {"media": "local"}, "'media'"),
     ("E002", [{"type": "memory"}], "STORAGE_MOUNTS[0]"),
     ("E003", {"bad name!": {"type": "memory"}}, "'bad name!'"),
-    ("E004", {"media": {"type": "ftp"}}, "'ftp'"),
+    ("E004", {"media": {"type": "gopher"}}, "'gopher'"),
     ("E005", {"media": {"path": "/srv"}}, "'type'"),
     ("E005", {"media": {"type": "local"}}, "'path'"),
     ("E005", {"up": {"type": "s3"}}, "'bucket'"),
@@ -130,3 +130,37 @@ def test_using_an_invalid_mount_raises_improperly_configured():
         pytest.raises(InvalidMount, match="missing the required key 'path'"),
     ):
         get_storage("media").exists("x")
+
+
+@pytest.mark.parametrize("ours_first", [True, False])
+def test_collectstatic_order_is_checked_when_static_files_are_on_a_mount(ours_first):
+    from django.conf import settings as django_settings
+
+    apps = [app for app in django_settings.INSTALLED_APPS if app != "genro_storage_django"]
+    position = apps.index("django.contrib.staticfiles") + (0 if ours_first else 1)
+    apps.insert(position, "genro_storage_django")
+    storages = {
+        **django_settings.STORAGES,
+        "staticfiles": {
+            "BACKEND": "genro_storage_django.staticfiles.MountStaticStorage",
+            "OPTIONS": {"mount": "static"},
+        },
+    }
+    mounts = {"static": {"type": "memory"}}
+    with override_settings(INSTALLED_APPS=apps, STORAGES=storages, STORAGE_MOUNTS=mounts):
+        ids = [message.id for message in run_checks()]
+    assert ("genro_storage_django.W005" in ids) is not ours_first
+
+
+def test_collectstatic_order_does_not_matter_for_other_static_storages():
+    from django.conf import settings as django_settings
+
+    apps = [app for app in django_settings.INSTALLED_APPS if app != "genro_storage_django"]
+    apps.append("genro_storage_django")
+    storages = {
+        **django_settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    with override_settings(INSTALLED_APPS=apps, STORAGES=storages):
+        ids = [message.id for message in run_checks()]
+    assert "genro_storage_django.W005" not in ids

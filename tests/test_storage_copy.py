@@ -79,9 +79,14 @@ def test_verbosity_levels(dirs):
     assert lines[-1].startswith("Copied 0 files (0 B), skipped 6,")
 
 
+def last_json(out: str) -> dict[str, Any]:
+    """The summary object: the last line of --json's NDJSON."""
+    return json.loads(out.splitlines()[-1])
+
+
 def test_json_summary(dirs):
     out, _ = run("src:", "dst:", "--json", "-v", "2")
-    summary = json.loads(out)
+    summary = last_json(out)
     assert summary["copied"] == len(TREE)
     assert summary["bytes"] == sum(len(data) for data in TREE.values())
     assert (summary["skipped"], summary["deleted"], summary["failed"]) == (0, 0, 0)
@@ -105,7 +110,7 @@ def test_delete_include_exclude_skip_and_workers(dirs):
     write_tree(dst, {"stale.txt": b"s", "keep.tmp": b"k"})
     args = ["--delete", "--include", "*.txt", "--include", "photos/*", "--exclude", "*.tmp"]
     out, _ = run("src:", "dst:", *args, "--workers", "3", "--skip", "hash", "--json")
-    summary = json.loads(out)
+    summary = last_json(out)
     assert (summary["copied"], summary["deleted"]) == (3, 1)
     assert read_tree(dst) == {
         "a.txt": b"alpha",
@@ -114,10 +119,10 @@ def test_delete_include_exclude_skip_and_workers(dirs):
         "photos/2024/two.png": TREE["photos/2024/two.png"],
     }
     (src / "a.txt").write_bytes(b"ALPHA")
-    summary = json.loads(run("src:", "dst:", "--skip", "hash", "--json")[0])
+    summary = last_json(run("src:", "dst:", "--skip", "hash", "--json")[0])
     # a.txt (same size, other bytes) and the three files the filters left out.
     assert (summary["copied"], summary["skipped"]) == (4, 2)
-    summary = json.loads(run("src:", "dst:", "--skip", "never", "--json")[0])
+    summary = last_json(run("src:", "dst:", "--skip", "never", "--json")[0])
     assert summary["copied"] == len(TREE)
 
 
@@ -211,7 +216,8 @@ def test_command_line_exit_codes(tmp_path):
     assert code == 0 and out.startswith(f"Copied {len(TREE)} files")
     assert read_tree(tmp_path / "dst") == TREE
     code, out, err = manage(tmp_path, "src:", "ro:")
-    assert code == 1 and "CommandError: Mount 'ro' does not allow write" in err
+    # A refusal (nothing changed) exits 2; failed files exit 1.
+    assert code == 2 and "CommandError: Mount 'ro' does not allow write" in err
 
 
 def test_progress_bar_on_a_terminal_only(tmp_path):

@@ -236,7 +236,7 @@ def test_size_skip_copies_a_same_size_source_edited_after_the_copy(dirs):
     (src / "a.txt").write_bytes(b"ALPHA")
     later = time.time() + 60
     os.utime(src / "a.txt", (later, later))
-    result = transfer.copy("src:", "dst:", skip="size")
+    result = transfer.copy("src:", "dst:", skip="size-time")
     assert names(result, "copy") == ["a.txt"]
     assert result.by_action("copy")[0].reason == "source is newer"
     assert (dst / "a.txt").read_bytes() == b"ALPHA"

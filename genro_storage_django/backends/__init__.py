@@ -18,6 +18,11 @@ BACKENDS: dict[str, str] = {
     "gcs": "genro_storage_django.backends.gcs.GCSBackend",
     "azure": "genro_storage_django.backends.azure.AzureBackend",
     "http": "genro_storage_django.backends.http.HTTPBackend",
+    "sftp": "genro_storage_django.backends.sftp.SFTPBackend",
+    "ftp": "genro_storage_django.backends.ftp.FTPBackend",
+    "webdav": "genro_storage_django.backends.webdav.WebDAVBackend",
+    "zip": "genro_storage_django.backends.archive.ZipBackend",
+    "tar": "genro_storage_django.backends.archive.TarBackend",
 }
 
 

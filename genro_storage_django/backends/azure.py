@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from genro_storage_django.backends.base import as_utc
+from genro_storage_django.backends.base import NETWORK_OPTIONS, TIMED_OUT, Leftover, as_utc
 from genro_storage_django.backends.objectstore import (
+    MD5_METADATA,
     OBJECT_STORE_OPTIONS,
     ObjectStoreBackend,
 )
@@ -24,6 +26,7 @@ class AzureBackend(ObjectStoreBackend):
     requires = ("adlfs",)
     bucket_option = "container"
     version_marker = "?versionid="
+    lists_md5 = False
     options = {
         "container": Option((str,), required=True),
         "account_name": Option((str,)),
@@ -35,6 +38,7 @@ class AzureBackend(ObjectStoreBackend):
         # "http://127.0.0.1:10000/devstoreaccount1".
         "endpoint_url": Option((str,)),
         **OBJECT_STORE_OPTIONS,
+        **NETWORK_OPTIONS,
     }
 
     @classmethod
@@ -63,12 +67,32 @@ class AzureBackend(ObjectStoreBackend):
         connection_string = options["connection_string"] or self._endpoint_connection_string()
         if connection_string:
             credentials = {"connection_string": connection_string}
-        return AzureBlobFileSystem(
+        fs = AzureBlobFileSystem(
             **credentials,
             # Another process may change the container at any time: never
             # answer from a listing made earlier.
             use_listings_cache=False,
             skip_instance_cache=True,
+            connection_timeout=options["connect_timeout"],
+            read_timeout=options["read_timeout"],
+        )
+        fs.service_client = self._bounded(fs.service_client)
+        return fs
+
+    def _bounded(self, client: Any) -> Any:
+        # adlfs passes its timeouts to some calls only, and the retries to
+        # none: the same client (URL, credential) again, with them for all.
+        # A read timeout is not retried: the SDK's next attempt then waits
+        # far longer than read_timeout (17 s against Azurite for 1 s).
+        options = self.mount.options
+        return type(client)(
+            account_url=client.url,
+            credential=client.credential,
+            connection_timeout=options["connect_timeout"],
+            read_timeout=options["read_timeout"],
+            retry_total=options["retries"],
+            retry_connect=options["retries"],
+            retry_read=0,
         )
 
     def _endpoint_connection_string(self) -> str | None:
@@ -101,10 +125,7 @@ class AzureBackend(ObjectStoreBackend):
             return f"https://{settings['accountname']}.blob.{suffix}"
         return f"https://{options['account_name']}.blob.core.windows.net"
 
-    def first_key(self, prefix: str) -> str | None:
-        return self.run_on_loop(self._first_key, prefix)
-
-    async def _first_key(self, prefix: str) -> str | None:
+    async def first_key_async(self, prefix: str) -> str | None:
         async with self.fs.service_client.get_container_client(self.bucket) as container:
             pages = container.list_blobs(name_starts_with=prefix, results_per_page=1).by_page()
             async for page in pages:
@@ -113,9 +134,69 @@ class AzureBackend(ObjectStoreBackend):
                 return None
         return None
 
+    def leftovers(self, older_than: datetime.timedelta) -> Iterator[Leftover]:
+        # Blocks staged by an upload that never committed them: a blob only
+        # listings of uncommitted blobs show. Azure drops them after a week.
+        cutoff = datetime.datetime.now(datetime.timezone.utc) - older_than
+        for name, started in self.run_on_loop(self._uncommitted, self.key(self.mount_root)):
+            if started < cutoff:
+                relative = self.relative_name(f"{self.bucket}/{name}")
+                yield Leftover("uncommitted blocks", relative, started, None, name)
+
+    async def _uncommitted(self, root: str) -> list[tuple[str, datetime.datetime]]:
+        prefix = f"{root}/" if root else None
+        async with self.fs.service_client.get_container_client(self.bucket) as container:
+            committed = {blob.name async for blob in container.list_blobs(name_starts_with=prefix)}
+            listing = container.list_blobs(name_starts_with=prefix, include=["uncommittedblobs"])
+            return [
+                (blob.name, as_utc(blob.creation_time))
+                async for blob in listing
+                if blob.name not in committed
+            ]
+
+    def remove_leftover(self, leftover: Leftover) -> None:
+        self.run_on_loop(self._drop_blocks, leftover.handle)
+
+    async def _drop_blocks(self, name: str) -> None:
+        from azure.core.exceptions import (
+            ResourceExistsError,
+            ResourceModifiedError,
+            ResourceNotFoundError,
+        )
+
+        async with self.fs.service_client.get_blob_client(self.bucket, name) as blob:
+            try:
+                # Committing no block discards the staged ones; the empty blob
+                # it leaves for an instant goes at once. The condition keeps a
+                # blob committed meanwhile (a write that finished) untouched.
+                await blob.commit_block_list([], if_none_match="*")
+                await blob.delete_blob()
+            except (ResourceNotFoundError, ResourceExistsError, ResourceModifiedError):
+                pass
+
+    async def pipe_async(self, path: str, data: bytes, exclusive: bool) -> None:
+        await self.fs._pipe_file(path, data, overwrite=not exclusive, **self.write_options(path))
+
+    def created_from_info(self, info: dict[str, Any]) -> datetime.datetime | None:
+        created = info.get("creation_time")
+        return as_utc(created) if isinstance(created, datetime.datetime) else None
+
     def modified_from_info(self, info: dict[str, Any]) -> datetime.datetime | None:
         modified = info.get("last_modified")
         return as_utc(modified) if isinstance(modified, datetime.datetime) else None
+
+    def checksums(self, info: dict[str, Any]) -> dict[str, str]:
+        # Listings carry the metadata: the MD5 write_with_md5() stored, else the
+        # Content-MD5 that Azure keeps for blobs put in one request.
+        stored = (info.get("metadata") or {}).get(MD5_METADATA)
+        if stored:
+            return {"md5": stored}
+        md5 = getattr(info.get("content_settings"), "content_md5", None)
+        return {"md5": bytes(md5).hex()} if md5 else {}
+
+    def metadata_options(self, metadata: dict[str, str]) -> dict[str, Any]:
+        # adlfs marks every blob it writes as a file; keep that mark.
+        return {"metadata": {"is_directory": "false", **metadata}}
 
     def describe_error(self, error: Exception) -> tuple[type[OSError], str] | None:
         from azure.core.exceptions import (
@@ -124,10 +205,14 @@ class AzureBackend(ObjectStoreBackend):
             HttpResponseError,
             ResourceExistsError,
             ResourceNotFoundError,
+            ServiceRequestTimeoutError,
+            ServiceResponseTimeoutError,
         )
 
         status = getattr(error, "status_code", None)
         answered = f" (HTTP {status})" if status else ""
+        if isinstance(error, (ServiceRequestTimeoutError, ServiceResponseTimeoutError)):
+            return TimeoutError, TIMED_OUT
         if isinstance(error, ResourceNotFoundError):
             return FileNotFoundError, f"not found{answered}."
         if isinstance(error, ResourceExistsError):

@@ -7,7 +7,7 @@ import datetime
 import functools
 import importlib.util
 import inspect
-from collections.abc import Awaitable, Callable, Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any, ClassVar, TypeVar
@@ -33,6 +33,64 @@ class Entry:
     is_dir: bool
     size: int | None = None
     modified: datetime.datetime | None = None
+
+
+#: What every network backend accepts, each adapter mapping them to its SDK:
+#: a dead or silent server fails a call within about
+#: (connect_timeout + read_timeout) x (retries + 1) seconds, 30 by default.
+NETWORK_OPTIONS: dict[str, Option] = {
+    "connect_timeout": Option((int, float), default=5),
+    "read_timeout": Option((int, float), default=10),
+    "retries": Option((int,), default=1),
+}
+
+
+#: The reason of the ``TimeoutError`` a silent server gives.
+TIMED_OUT = "no answer within the mount's connect_timeout and read_timeout."
+#: For SDKs that retry on their own terms (gcsfs, fsspec's HTTP): no ``retries``.
+TIMEOUT_OPTIONS = {key: NETWORK_OPTIONS[key] for key in ("connect_timeout", "read_timeout")}
+
+
+def client_timeout(options: Mapping[str, Any]) -> Any:
+    """Return the ``aiohttp.ClientTimeout`` of the mount ``options``: per attempt, no total.
+
+    A total would cut long transfers short; these bound each silence.
+    """
+    from aiohttp import ClientTimeout
+
+    return ClientTimeout(
+        total=None, sock_connect=options["connect_timeout"], sock_read=options["read_timeout"]
+    )
+
+
+def network_problems(mount_name: str, options: Mapping[str, Any]) -> list[Problem]:
+    """Return the problems of the ``NETWORK_OPTIONS`` values of ``options``."""
+    timeouts_ok = all(options.get(key, 1) > 0 for key in ("connect_timeout", "read_timeout"))
+    if timeouts_ok and options.get("retries", 0) >= 0:
+        return []
+    return [
+        Problem(
+            "E030",
+            f"Mount {mount_name!r}: 'connect_timeout' and 'read_timeout' must be positive "
+            "numbers of seconds and 'retries' zero or more.",
+            hint="The defaults are connect_timeout=5, read_timeout=10, retries=1.",
+            mount=mount_name,
+        )
+    ]
+
+
+@dataclass(frozen=True)
+class Leftover:
+    """What an interrupted write left behind: invisible, but stored (and maybe paid for)."""
+
+    #: "temporary file", "multipart upload", "uncommitted blocks"…
+    kind: str
+    #: The mount-relative name it was meant for, or its own name.
+    name: str
+    started: datetime.datetime | None
+    size: int | None
+    #: What ``remove_leftover()`` needs: a path, an upload id…
+    handle: Any
 
 
 class Backend:
@@ -68,14 +126,19 @@ class Backend:
     #: True if every operation is a quick local call that may run on an event
     #: loop as it is (a local disk, memory): see ``event_loop()``.
     inline_io: ClassVar[bool] = False
+    #: True if no operation ever waits (memory): the async API runs them
+    #: inline instead of in a thread (``genro_storage_django.backends.aio``).
+    no_io: ClassVar[bool] = False
+    #: Bytes fetched per ranged read by the async API's ``aopen()``.
+    block_size: ClassVar[int] = 8 * 2**20
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if cls.describe_error is Backend.describe_error:
             return  # nothing to translate: every error is builtin already
         for name in CONTRACT:
-            method = getattr(cls, name)
-            if not getattr(method, "translates_errors", False):
+            method = getattr(cls, name, None)
+            if method is not None and not getattr(method, "translates_errors", False):
                 setattr(cls, name, _translating(method))
 
     def __init__(self, mount: Mount) -> None:
@@ -199,6 +262,10 @@ class Backend:
     def read(self, path: str) -> bytes:
         """Return the content of the file at ``path``, in one request where that applies."""
         return bytes(self.fs.cat_file(path))
+
+    def read_range(self, path: str, start: int, end: int) -> bytes:
+        """Return bytes ``start`` to ``end`` (excluded) of the file at ``path``, in one request."""
+        return bytes(self.fs.cat_file(path, start=start, end=end))
 
     def write(self, path: str, chunks: Iterable[bytes], overwrite: bool) -> None:
         """Stream ``chunks`` to ``path``.
@@ -375,6 +442,20 @@ class Backend:
         self.fs.cp_file(source, destination)
         return True
 
+    # Clean-up (``manage.py storage_cleanup``)
+
+    def leftovers(self, older_than: datetime.timedelta) -> Iterator[Leftover]:
+        """Yield what interrupted writes left under the mount's root, started before
+        ``older_than`` ago: writes still going on are younger and left alone.
+
+        The default yields nothing: the backend's writes leave nothing behind.
+        """
+        return iter(())
+
+    def remove_leftover(self, leftover: Leftover) -> None:
+        """Remove ``leftover``, one of ``leftovers()``; one already gone is not an error."""
+        raise NotImplementedError(f"{self.type_name} mounts leave nothing to remove.")
+
     def set_modified(self, path: str, modified: datetime.datetime) -> bool:
         """Set the modification time of ``path``; return False if the backend cannot."""
         return False
@@ -385,8 +466,11 @@ class Backend:
     def event_loop(self) -> asyncio.AbstractEventLoop | None:
         """Return the event loop that runs this backend's ``*_async`` methods natively.
 
-        None means they are the blocking methods, which only an ``inline_io``
-        backend may have called on a loop.
+        A backend with a loop has a native ``<name>_async`` coroutine for
+        every operation of the async API (``backends.aio.call()``), and
+        ``put_async()`` and ``multipart_writer()`` for its writes. None means
+        they are the blocking methods, which only an ``inline_io`` backend may
+        have called on a loop.
         """
         return None
 
@@ -405,14 +489,23 @@ class Backend:
 
 #: Public methods that only compute (paths, entries): no library error can come
 #: out of them, and the path ones run on every operation.
-_NO_IO = ("describe_error", "relative_name", "full_path", "location", "entry", "share_filesystem")
+_NO_IO = (
+    "describe_error",
+    "relative_name",
+    "full_path",
+    "location",
+    "entry",
+    "share_filesystem",
+)
 #: The operations whose errors ``describe_error()`` translates: every other
 #: public method of the contract.
-CONTRACT = frozenset(
+_SYNC_CONTRACT = frozenset(
     name
     for name, value in vars(Backend).items()
     if inspect.isfunction(value) and not name.startswith("_") and name not in _NO_IO
 )
+#: With the native coroutine twins (``<name>_async``) the async backends add.
+CONTRACT = _SYNC_CONTRACT | {f"{name}_async" for name in _SYNC_CONTRACT}
 
 
 class _Translated:
@@ -428,8 +521,10 @@ class _Translated:
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, _: Any
     ) -> None:
-        if not isinstance(error, Exception) or isinstance(error, OSError):
-            return  # nothing, a builtin error already, or KeyboardInterrupt and the like
+        if not isinstance(error, Exception):
+            return  # nothing, or KeyboardInterrupt and the like
+        if isinstance(error, OSError) and type(error).__module__ == "builtins":
+            return  # a builtin error already (a library's OSError subclass is not)
         described = self.backend.describe_error(error)
         cause = error.__cause__
         while described is None and isinstance(cause, Exception):
@@ -437,6 +532,10 @@ class _Translated:
             # RuntimeError("Failed to upload block: ...") from an AzureError.
             described = self.backend.describe_error(cause)
             cause = cause.__cause__
+        if described is None and isinstance(error, TimeoutError):
+            # fsspec's sync() turns a coroutine's timeout into FSTimeoutError(),
+            # with no message: say what timed out.
+            described = (TimeoutError, TIMED_OUT)
         if described is None:
             return
         error_class, reason = described

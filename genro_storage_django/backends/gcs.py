@@ -10,7 +10,7 @@ from urllib.parse import quote
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_variables
 
-from genro_storage_django.backends.base import as_utc
+from genro_storage_django.backends.base import TIMEOUT_OPTIONS, as_utc, client_timeout
 from genro_storage_django.backends.objectstore import (
     OBJECT_STORE_OPTIONS,
     ObjectStoreBackend,
@@ -35,6 +35,9 @@ class GCSBackend(ObjectStoreBackend):
         "project": Option((str,)),
         "endpoint_url": Option((str,)),
         **OBJECT_STORE_OPTIONS,
+        # gcsfs retries failed requests itself (up to 6 times, with back-off):
+        # the timeouts bound each attempt, and there is no retries option.
+        **TIMEOUT_OPTIONS,
     }
 
     # Django's error pages and mails show a frame's locals: hide the token.
@@ -52,6 +55,7 @@ class GCSBackend(ObjectStoreBackend):
                 # answer from a listing made earlier.
                 use_listings_cache=False,
                 skip_instance_cache=True,
+                requests_timeout=client_timeout(options),
             )
         except Exception as error:
             # gcsfs takes a token that is not a file for an access token and
@@ -61,22 +65,24 @@ class GCSBackend(ObjectStoreBackend):
                 f"loaded ({type(error).__name__})."
             ) from None
 
-    def first_key(self, prefix: str) -> str | None:
-        response = self.run_on_loop(
-            self.fs._call,
-            "GET",
-            "b/{}/o",
-            self.bucket,
-            json_out=True,
-            prefix=prefix,
-            maxResults=1,
+    async def first_key_async(self, prefix: str) -> str | None:
+        response = await self.fs._call(
+            "GET", "b/{}/o", self.bucket, json_out=True, prefix=prefix, maxResults=1
         )
         items = response.get("items") or [{}]
         return items[0].get("name")
 
-    def info(self, path: str) -> dict[str, Any]:
+    async def info_async(self, path: str) -> dict[str, Any]:
         # One object GET; gcsfs would list the prefix at the same time.
-        return self.run_on_loop(self.fs._get_object, path)
+        return dict(await self.fs._get_object(path))
+
+    async def pipe_async(self, path: str, data: bytes, exclusive: bool) -> None:
+        mode = "create" if exclusive else "overwrite"
+        await self.fs._pipe_file(path, data, mode=mode, **self.write_options(path))
+
+    def created_from_info(self, info: dict[str, Any]) -> datetime.datetime | None:
+        created = info.get("ctime")
+        return as_utc(created) if isinstance(created, datetime.datetime) else None
 
     def modified_from_info(self, info: dict[str, Any]) -> datetime.datetime | None:
         modified = info.get("mtime")

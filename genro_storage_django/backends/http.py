@@ -9,8 +9,16 @@ from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
 
-from genro_storage_django.backends.base import Backend, Entry, as_utc
-from genro_storage_django.schema import Option
+from genro_storage_django.backends.base import (
+    TIMED_OUT,
+    TIMEOUT_OPTIONS,
+    Backend,
+    Entry,
+    as_utc,
+    client_timeout,
+    network_problems,
+)
+from genro_storage_django.schema import Option, Problem
 
 if TYPE_CHECKING:
     from fsspec.implementations.http import HTTPFileSystem
@@ -20,14 +28,22 @@ class HTTPBackend(Backend):
     type_name = "http"
     requires = ("aiohttp",)
     read_only = True
-    options = {"base_url": Option((str,), required=True)}
+    # fsspec's HTTP filesystem does not retry: no retries option.
+    options = {"base_url": Option((str,), required=True), **TIMEOUT_OPTIONS}
+
+    @classmethod
+    def validate(cls, mount_name: str, options: dict[str, Any]) -> list[Problem]:
+        return network_problems(mount_name, options)
 
     def create_filesystem(self) -> HTTPFileSystem:
         from fsspec.implementations.http import HTTPFileSystem
 
         # Only real links count as directory entries, not URLs in the text.
         return HTTPFileSystem(
-            simple_links=False, use_listings_cache=False, skip_instance_cache=True
+            simple_links=False,
+            use_listings_cache=False,
+            skip_instance_cache=True,
+            client_kwargs={"timeout": client_timeout(self.mount.options)},
         )
 
     @cached_property
@@ -56,6 +72,32 @@ class HTTPBackend(Backend):
         session = await self.fs.set_session()
         async with session.head(self.fs.encode_url(path), allow_redirects=True) as response:
             return int(response.status)
+
+    def info(self, path: str) -> dict[str, Any]:
+        # One HEAD. fsspec's info() would also try a GET, and turn any failure,
+        # a timeout too, into FileNotFoundError.
+        return self.run_on_loop(self._head_info, path)
+
+    async def _head_info(self, path: str) -> dict[str, Any]:
+        session = await self.fs.set_session()
+        async with session.head(self.fs.encode_url(path), allow_redirects=True) as response:
+            status, headers = int(response.status), response.headers
+        length = headers.get("Content-Length")
+        if status in (405, 501) or (status < 400 and length is None):
+            return dict(await self.fs._info(path))  # no HEAD, or no size in it: a GET
+        if status == 404:
+            raise FileNotFoundError(path)
+        if status >= 400:
+            raise OSError(f"Mount {self.mount.name!r}: the server answered {status}.")
+        kept = {key: headers[key] for key in ("Last-Modified", "ETag") if key in headers}
+        return {"name": path, "type": "file", "size": int(length), "url": path, **kept}
+
+    def describe_error(self, error: Exception) -> tuple[type[OSError], str] | None:
+        import aiohttp
+
+        if isinstance(error, (aiohttp.ServerTimeoutError, TimeoutError)):
+            return TimeoutError, TIMED_OUT
+        return None
 
     def isdir(self, path: str) -> bool:
         return path == self.mount_root or bool(self._links(path))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -12,12 +13,22 @@ from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
 
-from genro_storage_django.backends.base import Backend, Entry, as_utc
+from genro_storage_django.backends.base import Backend, Entry, Leftover, as_utc
 from genro_storage_django.schema import Option, Problem
 
 if TYPE_CHECKING:
     from fsspec.implementations.local import LocalFileSystem
+
+
+#: The name of a file being written (``_publish()``): never listed, never a user's name.
+TEMPORARY_NAME = re.compile(r"\.[0-9a-f]{32}\.part")
+
+
+def is_temporary(name: str) -> bool:
+    """Return True if the file name ``name`` is one of a write in progress (or interrupted)."""
+    return TEMPORARY_NAME.fullmatch(name) is not None
 
 
 class LocalBackend(Backend):
@@ -49,7 +60,14 @@ class LocalBackend(Backend):
         return os.path.realpath(self.mount.options["path"]).rstrip(os.sep) or os.sep
 
     def location(self, name: str) -> str:
-        return os.path.join(self.root, *name.split("/")) if name else self.root
+        if not name:
+            return self.root
+        parts = name.split("/")
+        if any(is_temporary(part) for part in parts):
+            raise SuspiciousFileOperation(
+                f"{name!r}: names like .<32 hex digits>.part are kept for files being written."
+            )
+        return os.path.join(self.root, *parts)
 
     def local_path(self, path: str) -> str:
         return path
@@ -142,7 +160,8 @@ class LocalBackend(Backend):
             return directories, files
         with iterator:
             for item in iterator:
-                (directories if item.is_dir() else files).append(item.name)
+                if not is_temporary(item.name):
+                    (directories if item.is_dir() else files).append(item.name)
         return directories, files
 
     def scandir(self, path: str) -> Iterator[Entry]:
@@ -152,6 +171,8 @@ class LocalBackend(Backend):
             return
         with iterator:
             for item in iterator:
+                if is_temporary(item.name):
+                    continue
                 is_dir = item.is_dir()
                 stat = None if is_dir else item.stat()
                 yield Entry(
@@ -160,6 +181,31 @@ class LocalBackend(Backend):
                     size=None if stat is None else stat.st_size,
                     modified=None if stat is None else as_utc(stat.st_mtime),
                 )
+
+    def find(self, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        for name, info in super().find(path):
+            if not is_temporary(name.rpartition("/")[2]):
+                yield name, info
+
+    def leftovers(self, older_than: datetime.timedelta) -> Iterator[Leftover]:
+        cutoff = datetime.datetime.now(datetime.timezone.utc) - older_than
+        for directory, _, names in os.walk(self.mount_root):
+            for name in filter(is_temporary, names):
+                path = os.path.join(directory, name)
+                with contextlib.suppress(FileNotFoundError):  # published meanwhile
+                    stat = os.stat(path)
+                    started = as_utc(stat.st_mtime)
+                    if started < cutoff:
+                        yield Leftover(
+                            "temporary file", self._relative(path), started, stat.st_size, path
+                        )
+
+    def remove_leftover(self, leftover: Leftover) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(leftover.handle)
+
+    def _relative(self, path: str) -> str:
+        return os.path.relpath(path, self.mount_root).replace(os.sep, "/")
 
     def modified_time(self, path: str) -> datetime.datetime:
         return as_utc(os.path.getmtime(path))

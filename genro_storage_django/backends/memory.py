@@ -108,6 +108,7 @@ def _add(table: dict[str, dict[str, int]], directory: str, name: str, step: int)
 class MemoryBackend(Backend):
     type_name = "memory"
     inline_io = True
+    no_io = True
 
     def create_filesystem(self) -> MemoryFileSystem:
         # Imported here: reading the settings at start-up need not import fsspec.

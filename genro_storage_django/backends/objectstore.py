@@ -9,16 +9,27 @@ them into the ``Backend`` contract with as few requests as possible.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import itertools
 from collections.abc import Iterable, Iterator
 from functools import cached_property
-from typing import IO, Any, ClassVar
+from typing import IO, TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
 
 from django.core.exceptions import SuspiciousFileOperation
 
-from genro_storage_django.backends.base import Backend, Entry, stream_into
+from genro_storage_django.backends.base import (
+    Backend,
+    Entry,
+    network_problems,
+    stream_into,
+)
 from genro_storage_django.schema import Option, Problem
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from genro_storage_django.backends.aio import Writer
 
 # The options every object store mount accepts, besides its own.
 OBJECT_STORE_OPTIONS: dict[str, Option] = {
@@ -27,6 +38,8 @@ OBJECT_STORE_OPTIONS: dict[str, Option] = {
     "querystring_auth": Option((bool,), default=True),
     "custom_domain": Option((str,)),
 }
+#: The user-metadata key of the MD5 that ``write_with_md5()`` stores.
+MD5_METADATA = "md5"
 
 
 class ObjectStoreBackend(Backend):
@@ -37,19 +50,24 @@ class ObjectStoreBackend(Backend):
     #: Text the fsspec class cuts out of any path as an object version
     #: ("?versionId=" in s3fs): a name holding it would reach another key.
     version_marker: ClassVar[str | None] = None
+    #: True if a listing gives the MD5 of an object written in one request (an
+    #: S3 ETag, GCS's md5Hash); if not, ``write_with_md5()`` puts it in the
+    #: metadata, which the listing carries (Azure).
+    lists_md5: ClassVar[bool] = True
 
     @classmethod
     def validate(cls, mount_name: str, options: dict[str, Any]) -> list[Problem]:
+        problems = network_problems(mount_name, options)
         if options["url_expiry"] <= 0:
-            return [
+            problems.append(
                 Problem(
                     "E020",
                     f"Mount {mount_name!r}: 'url_expiry' must be a positive number of seconds.",
                     hint="Signed URLs stay valid for that many seconds; the default is 3600.",
                     mount=mount_name,
                 )
-            ]
-        return []
+            )
+        return problems
 
     @property
     def bucket(self) -> str:
@@ -78,11 +96,35 @@ class ObjectStoreBackend(Backend):
 
     def first_key(self, prefix: str) -> str | None:
         """Return the first key (in key order) that starts with ``prefix``, or None."""
-        raise NotImplementedError("subclasses of ObjectStoreBackend must provide first_key()")
+        return self.run_on_loop(self.first_key_async, prefix)
+
+    async def first_key_async(self, prefix: str) -> str | None:
+        raise NotImplementedError("subclasses of ObjectStoreBackend must provide first_key_async()")
+
+    async def pipe_async(self, path: str, data: bytes, exclusive: bool) -> None:
+        """Store ``data`` at ``path`` in one request; ``exclusive`` refuses an existing key."""
+        raise NotImplementedError("subclasses of ObjectStoreBackend must provide pipe_async()")
+
+    def multipart_writer(self, path: str, overwrite: bool) -> Writer | None:
+        """Return a native ``Writer`` that uploads ``path`` in parts, or None to use a thread."""
+        return None
 
     def write_options(self, path: str) -> dict[str, Any]:
         """Return the keyword arguments of ``fs.open()`` that set the Content-Type of ``path``."""
         return {}
+
+    def metadata_options(self, metadata: dict[str, str]) -> dict[str, Any]:
+        """Return the keyword arguments of ``fs.open()`` that store user ``metadata`` on a file."""
+        return {}
+
+    def write_with_md5(self, path: str, chunks: Iterable[bytes], md5: str) -> None:
+        """Replace ``path`` with ``chunks``, keeping ``md5`` (theirs) in the object's metadata.
+
+        A multipart upload's ETag is no MD5: ``checksums()`` reads this one back
+        (``collectstatic`` compares by it, genro_storage_django.collect).
+        """
+        options = {**self.write_options(path), **self.metadata_options({MD5_METADATA: md5})}
+        stream_into(self.fs.open(path, "wb", **options), chunks)
 
     def can_sign(self) -> bool:
         """Return True if the mount's credentials can sign URLs without a request."""
@@ -114,69 +156,31 @@ class ObjectStoreBackend(Backend):
     def write(self, path: str, chunks: Iterable[bytes], overwrite: bool) -> None:
         chunks = iter(chunks)
         first = next((chunk for chunk in chunks if chunk), b"")
-        if not first and not overwrite and self.exists(path):
-            # An empty object is created in one plain request, with no
-            # condition: two writers racing on an empty file can both win.
-            raise FileExistsError(path)
+        if not first:
+            # An empty object: one conditional request, as put_async() sends.
+            self.run_on_loop(self.put_async, path, b"", overwrite)
+            return
         # "xb" makes the store refuse the commit if the key was taken meanwhile.
-        mode = "xb" if first and not overwrite else "wb"
+        mode = "wb" if overwrite else "xb"
         stream_into(self.open(path, mode), itertools.chain([first], chunks))
 
     def exists(self, path: str) -> bool:
-        key = self.key(path)
-        if not key:
-            return True
-        first = self.first_key(key)
-        if first is None:
-            return False
-        if first == key or first.startswith(f"{key}/"):
-            return True
-        # A sibling such as "name.bak" sorts before "name/...": ask again.
-        return self.first_key(f"{key}/") is not None
+        return self.run_on_loop(self.exists_async, path)
 
     def isdir(self, path: str) -> bool:
-        key = self.key(path)
-        return not key or self.first_key(f"{key}/") is not None
+        return self.run_on_loop(self.isdir_async, path)
+
+    def info(self, path: str) -> dict[str, Any]:
+        return self.run_on_loop(self.info_async, path)
 
     def scandir(self, path: str) -> Iterator[Entry]:
-        base = self.fs._strip_protocol(path).rstrip("/")
-        try:
-            listing = self.fs.ls(path, detail=True)
-        except FileNotFoundError:
-            return
-        is_file = has_children = False
-        for info in listing:
-            name = self.fs._strip_protocol(info["name"]).rstrip("/")
-            if not name.startswith(f"{base}/"):
-                # The directory's marker object, or the key itself: fsspec
-                # lists a file as itself.
-                is_file = is_file or (name == base and info.get("type") == "file")
-                continue
-            name = name[len(base) + 1 :]
-            if not name or "/" in name:
-                continue
-            has_children = True
-            yield self.entry(name, info)
-        if is_file and not has_children and self.key(path):
-            raise NotADirectoryError(path)
+        yield from self.run_on_loop(self.scandir_async, path)
 
     def move(self, source: str, destination: str) -> None:
-        # No store renames: copy every key on the server side, then delete
-        # the originals (fsspec's mv would also try to copy the prefixes).
-        if self.isdir(source):
-            pairs = [
-                (found, f"{destination}{found[len(source) :]}")
-                for found in self.fs.find(f"{source}/")
-            ]
-        else:
-            pairs = [(source, destination)]
-        for old, new in pairs:
-            self.fs.cp_file(old, new)
-        self.fs.rm([old for old, _ in pairs])
+        self.run_on_loop(self.move_async, source, destination)
 
     def delete_tree(self, path: str) -> None:
-        with contextlib.suppress(FileNotFoundError):
-            self.fs.rm(f"{path}/", recursive=True)
+        self.run_on_loop(self.delete_tree_async, path)
 
     def signs_urls(self) -> bool:
         options = self.mount.options
@@ -194,3 +198,120 @@ class ObjectStoreBackend(Backend):
         if signed and options["querystring_auth"] and self.can_sign():
             return self.signed_url(path, options["url_expiry"])
         return self.public_url(key)
+
+    # The same operations as coroutines, on fsspec's event loop (backends.aio).
+
+    def event_loop(self) -> asyncio.AbstractEventLoop:
+        return self.fs.loop
+
+    async def exists_async(self, path: str) -> bool:
+        key = self.key(path)
+        if not key:
+            return True
+        first = await self.first_key_async(key)
+        if first is None:
+            return False
+        if first == key or first.startswith(f"{key}/"):
+            return True
+        # A sibling such as "name.bak" sorts before "name/...": ask again.
+        return await self.first_key_async(f"{key}/") is not None
+
+    async def isdir_async(self, path: str) -> bool:
+        key = self.key(path)
+        return not key or await self.first_key_async(f"{key}/") is not None
+
+    async def info_async(self, path: str) -> dict[str, Any]:
+        return dict(await self.fs._info(path))
+
+    async def size_async(self, path: str) -> int:
+        return int((await self.info_async(path))["size"])
+
+    async def scandir_async(self, path: str) -> list[Entry]:
+        try:
+            listing = await self.fs._ls(path, detail=True)
+        except FileNotFoundError:
+            return []
+        return self._entries(path, listing)
+
+    def _entries(self, path: str, listing: list[dict[str, Any]]) -> list[Entry]:
+        base = self.fs._strip_protocol(path).rstrip("/")
+        entries, is_file = [], False
+        for info in listing:
+            name = self.fs._strip_protocol(info["name"]).rstrip("/")
+            if not name.startswith(f"{base}/"):
+                # The directory's marker object, or the key itself: fsspec
+                # lists a file as itself.
+                is_file = is_file or (name == base and info.get("type") == "file")
+                continue
+            name = name[len(base) + 1 :]
+            if name and "/" not in name:
+                entries.append(self.entry(name, info))
+        if is_file and not entries and self.key(path):
+            raise NotADirectoryError(path)
+        return entries
+
+    async def listdir_async(self, path: str) -> tuple[list[str], list[str]]:
+        entries = await self.scandir_async(path)
+        return [e.name for e in entries if e.is_dir], [e.name for e in entries if not e.is_dir]
+
+    async def delete_async(self, path: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            await self.fs._rm_file(path)
+
+    async def modified_time_async(self, path: str) -> datetime.datetime:
+        info = await self.info_async(path)
+        modified = self.modified_from_info(info)
+        if modified is None:
+            raise IsADirectoryError(path)
+        return modified
+
+    async def created_time_async(self, path: str) -> datetime.datetime:
+        created = self.created_from_info(await self.info_async(path))
+        if created is None:
+            raise IsADirectoryError(path)
+        return created
+
+    def created_from_info(self, info: dict[str, Any]) -> datetime.datetime | None:
+        """Return the creation time in fsspec's ``info``; ``NotImplementedError`` if never."""
+        raise NotImplementedError(f"{self.type_name} mounts do not record creation times.")
+
+    async def accessed_time_async(self, path: str) -> datetime.datetime:
+        return self.accessed_time(path)  # no request: it raises NotImplementedError
+
+    async def makedirs_async(self, path: str) -> None:
+        await self.fs._makedirs(path, exist_ok=True)
+
+    async def move_async(self, source: str, destination: str) -> None:
+        # No store renames: copy every key on the server side, then delete
+        # the originals (fsspec's mv would also try to copy the prefixes).
+        if await self.isdir_async(source):
+            found = await self.fs._find(f"{source}/")
+            pairs = [(old, f"{destination}{old[len(source) :]}") for old in found]
+        else:
+            pairs = [(source, destination)]
+        for old, new in pairs:
+            await self.fs._cp_file(old, new)
+        await self.fs._rm([old for old, _ in pairs])
+
+    async def delete_tree_async(self, path: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            await self.fs._rm(f"{path}/", recursive=True)
+
+    async def read_range_async(self, path: str, start: int, end: int) -> bytes:
+        return bytes(await self.fs._cat_file(path, start=start, end=end))
+
+    async def read_async(self, path: str) -> bytes:
+        return bytes(await self.fs._cat_file(path))
+
+    async def copy_within_async(self, other: Backend, source: str, destination: str) -> bool:
+        if not self.same_filesystem(other):
+            return False
+        await self.fs._cp_file(source, destination)
+        return True
+
+    async def write_async(self, path: str, data: bytes) -> None:
+        await self.pipe_async(path, data, exclusive=False)
+
+    async def put_async(self, path: str, data: bytes, overwrite: bool) -> None:
+        """``write()`` of one block, in one request: conditional unless ``overwrite``."""
+        await self.pipe_async(path, data, exclusive=not overwrite)

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import itertools
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from genro_storage_django.backends.base import Backend, as_utc
+from genro_storage_django.backends import aio
+from genro_storage_django.backends.base import (
+    NETWORK_OPTIONS,
+    TIMED_OUT,
+    Backend,
+    Leftover,
+    as_utc,
+)
 from genro_storage_django.backends.objectstore import (
+    MD5_METADATA,
     OBJECT_STORE_OPTIONS,
     ObjectStoreBackend,
 )
@@ -17,9 +26,12 @@ from genro_storage_django.content_types import content_type
 from genro_storage_django.schema import Option
 
 if TYPE_CHECKING:
-    import asyncio
-
     from s3fs import S3FileSystem
+
+NO_CREATION_TIME = (
+    "S3 records only when an object was last written (get_modified_time()), "
+    "not when its name was first created."
+)
 
 
 class S3Backend(ObjectStoreBackend):
@@ -36,6 +48,7 @@ class S3Backend(ObjectStoreBackend):
         "token": Option((str,), secret=True),
         "s3_options": Option((dict,), default=None, secret=True),
         **OBJECT_STORE_OPTIONS,
+        **NETWORK_OPTIONS,
     }
 
     def create_filesystem(self) -> S3FileSystem:
@@ -47,7 +60,14 @@ class S3Backend(ObjectStoreBackend):
             **{key: options[key] for key in ("anon", "key", "secret", "token", "endpoint_url")},
             "client_kwargs": {"region_name": options["region"]} if options["region"] else {},
             # Signature V4 works in every region; some accept nothing else.
-            "config_kwargs": {"signature_version": "s3v4"},
+            # s3fs retries what fails on the way (timeouts, resets, 5xx) with
+            # back-off: botocore must not retry as well, or the attempts multiply.
+            "config_kwargs": {
+                "signature_version": "s3v4",
+                "connect_timeout": options["connect_timeout"],
+                "read_timeout": options["read_timeout"],
+                "retries": {"total_max_attempts": 1, "mode": "standard"},
+            },
             # Another process may change the bucket at any time: never answer
             # from a listing made earlier.
             "use_listings_cache": False,
@@ -58,17 +78,21 @@ class S3Backend(ObjectStoreBackend):
             "default_block_size": 8 * 2**20,
         }
         settings.update(options["s3_options"] or {})
-        return S3FileSystem(**settings, skip_instance_cache=True)
+        fs = S3FileSystem(**settings, skip_instance_cache=True)
+        fs.retries = options["retries"] + 1  # attempts, in s3fs's terms
+        return fs
 
-    def first_key(self, prefix: str) -> str | None:
-        response = self.fs.call_s3("list_objects_v2", Bucket=self.bucket, Prefix=prefix, MaxKeys=1)
+    async def first_key_async(self, prefix: str) -> str | None:
+        response = await self.fs._call_s3(
+            "list_objects_v2", Bucket=self.bucket, Prefix=prefix, MaxKeys=1
+        )
         contents = response.get("Contents") or [{}]
         return contents[0].get("Key")
 
-    def info(self, path: str) -> dict[str, Any]:
+    async def info_async(self, path: str) -> dict[str, Any]:
         # One HEAD request; s3fs would list the prefix too when the key is missing.
         try:
-            response = self.fs.call_s3("head_object", Bucket=self.bucket, Key=self.key(path))
+            response = await self.fs._call_s3("head_object", Bucket=self.bucket, Key=self.key(path))
         except FileNotFoundError:
             raise FileNotFoundError(path) from None
         return {
@@ -78,13 +102,15 @@ class S3Backend(ObjectStoreBackend):
             "LastModified": response["LastModified"],
             "ContentType": response.get("ContentType"),
             "ContentEncoding": response.get("ContentEncoding"),
+            "ETag": response.get("ETag"),
+            "Metadata": response.get("Metadata") or {},
         }
 
     def created_time(self, path: str) -> datetime.datetime:
-        raise NotImplementedError(
-            "S3 records only when an object was last written (get_modified_time()), "
-            "not when its name was first created."
-        )
+        raise NotImplementedError(NO_CREATION_TIME)
+
+    def created_from_info(self, info: dict[str, Any]) -> datetime.datetime | None:
+        raise NotImplementedError(NO_CREATION_TIME)
 
     def modified_from_info(self, info: dict[str, Any]) -> datetime.datetime | None:
         modified = info.get("LastModified")
@@ -93,18 +119,33 @@ class S3Backend(ObjectStoreBackend):
     def describe_error(self, error: Exception) -> tuple[type[OSError], str] | None:
         # s3fs turns the server's answers into OSErrors; what is left comes
         # from botocore before any answer: credentials, connection, settings.
-        from botocore.exceptions import BotoCoreError, NoCredentialsError, PartialCredentialsError
+        from botocore.exceptions import (
+            BotoCoreError,
+            ConnectTimeoutError,
+            NoCredentialsError,
+            PartialCredentialsError,
+            ReadTimeoutError,
+        )
 
         if isinstance(error, (NoCredentialsError, PartialCredentialsError)):
             return PermissionError, "no usable AWS credentials were found."
+        if isinstance(error, (ConnectTimeoutError, ReadTimeoutError, TimeoutError)):
+            return TimeoutError, TIMED_OUT
         if isinstance(error, BotoCoreError):
             return OSError, f"the S3 request failed ({type(error).__name__})."
         return None
 
     def checksums(self, info: dict[str, Any]) -> dict[str, str]:
+        # The MD5 that write_with_md5() stored: only a HEAD gives it, never a listing.
+        stored = (info.get("Metadata") or {}).get(MD5_METADATA)
+        if stored:
+            return {"md5": stored}
         etag = str(info.get("ETag") or "").strip('"')
         # A multipart upload's ETag ("<hash>-<parts>") is not the MD5 of the content.
         return {"md5": etag} if etag and "-" not in etag else {}
+
+    def metadata_options(self, metadata: dict[str, str]) -> dict[str, Any]:
+        return {"Metadata": metadata}
 
     def same_filesystem(self, other: Backend) -> bool:
         # One endpoint and one set of credentials copy on the server, across buckets.
@@ -157,15 +198,52 @@ class S3Backend(ObjectStoreBackend):
     def read(self, path: str) -> bytes:
         return self.run_on_loop(self.read_async, path)
 
-    def event_loop(self) -> asyncio.AbstractEventLoop:
-        return self.fs.loop
-
     async def read_async(self, path: str) -> bytes:
         # One GET: with concurrency, s3fs first asks for the size (a HEAD).
         return bytes(await self.fs._cat_file(path, max_concurrency=1))
 
-    async def write_async(self, path: str, data: bytes) -> None:
-        await self.fs._pipe_file(path, data, **self.write_options(path))
+    async def read_range_async(self, path: str, start: int, end: int) -> bytes:
+        return bytes(await self.fs._cat_file(path, start=start, end=end, max_concurrency=1))
+
+    async def pipe_async(self, path: str, data: bytes, exclusive: bool) -> None:
+        mode = "create" if exclusive else "overwrite"
+        await self.fs._pipe_file(path, data, mode=mode, **self.write_options(path))
+
+    def leftovers(self, older_than: datetime.timedelta) -> Iterator[Leftover]:
+        # Multipart uploads a client never completed nor aborted: their parts
+        # are stored, and billed, until someone aborts them.
+        cutoff = datetime.datetime.now(datetime.timezone.utc) - older_than
+        root = self.key(self.mount_root)
+        markers: dict[str, str] = {}
+        while True:
+            page = self.fs.call_s3(
+                "list_multipart_uploads",
+                Bucket=self.bucket,
+                Prefix=f"{root}/" if root else "",
+                **markers,
+            )
+            for upload in page.get("Uploads", []):
+                started = as_utc(upload["Initiated"])
+                if started < cutoff:
+                    name = self.relative_name(f"{self.bucket}/{upload['Key']}")
+                    handle = (upload["Key"], upload["UploadId"])
+                    yield Leftover("multipart upload", name, started, None, handle)
+            if not page.get("IsTruncated"):
+                return
+            markers = {
+                "KeyMarker": page["NextKeyMarker"],
+                "UploadIdMarker": page["NextUploadIdMarker"],
+            }
+
+    def remove_leftover(self, leftover: Leftover) -> None:
+        key, upload_id = leftover.handle
+        with contextlib.suppress(FileNotFoundError):
+            self.fs.call_s3(
+                "abort_multipart_upload", Bucket=self.bucket, Key=key, UploadId=upload_id
+            )
+
+    def multipart_writer(self, path: str, overwrite: bool) -> MultipartUpload:
+        return MultipartUpload(self, path, overwrite)
 
     def write_options(self, path: str) -> dict[str, Any]:
         return {"ContentType": content_type(path)}
@@ -183,3 +261,66 @@ class S3Backend(ObjectStoreBackend):
             return f"{options['endpoint_url'].rstrip('/')}/{self.bucket}/{quote(key)}"
         region = f".{options['region']}" if options["region"] else ""
         return f"https://{self.bucket}.s3{region}.amazonaws.com/{quote(key)}"
+
+
+class MultipartUpload:
+    """A multipart upload driven by coroutines on s3fs's loop, one part of ``block_size`` at a time.
+
+    Nothing is visible before CompleteMultipartUpload; any failure aborts the
+    upload, so no part is left behind to be paid for.
+    """
+
+    def __init__(self, backend: S3Backend, path: str, overwrite: bool) -> None:
+        self.backend, self.path, self.overwrite = backend, path, overwrite
+        self.key = backend.key(path)
+        self.buffer = aio.Chunks()
+        self.parts: list[dict[str, Any]] = []
+        self.upload_id: str | None = None
+
+    async def _s3(self, method: str, **kwargs: Any) -> dict[str, Any]:
+        fs = await aio.filesystem(self.backend)
+        call = fs._call_s3(method, Bucket=self.backend.bucket, Key=self.key, **kwargs)
+        return await aio.on_loop(fs.loop, call)
+
+    async def write(self, data: bytes) -> None:
+        self.buffer.add(data)
+        size = self.backend.block_size
+        while self.buffer.size >= size:
+            await self._guarded(self._upload(self.buffer.take(size)))
+
+    async def _upload(self, data: bytes) -> None:
+        if self.upload_id is None:
+            options = self.backend.write_options(self.path)
+            self.upload_id = (await self._s3("create_multipart_upload", **options))["UploadId"]
+        number = len(self.parts) + 1
+        answer = await self._s3(
+            "upload_part", UploadId=self.upload_id, PartNumber=number, Body=data
+        )
+        self.parts.append({"PartNumber": number, "ETag": answer["ETag"]})
+
+    async def _guarded(self, step: Awaitable[None]) -> None:
+        try:
+            await step
+        except BaseException:
+            await self.abort()
+            raise
+
+    async def close(self) -> None:
+        await self._guarded(self._complete())
+
+    async def _complete(self) -> None:
+        if self.buffer.size or not self.parts:
+            await self._upload(self.buffer.take())
+        # As "xb" in s3fs: the server refuses the commit if the key was taken.
+        condition = {} if self.overwrite else {"IfNoneMatch": "*"}
+        parts = {"Parts": self.parts}
+        await self._s3(
+            "complete_multipart_upload", UploadId=self.upload_id, MultipartUpload=parts, **condition
+        )
+
+    async def abort(self) -> None:
+        self.buffer = aio.Chunks()
+        if self.upload_id is not None:
+            upload_id, self.upload_id = self.upload_id, None
+            with contextlib.suppress(Exception):
+                await self._s3("abort_multipart_upload", UploadId=upload_id)

@@ -12,27 +12,29 @@ complete, so a rerun after a crash or Ctrl-C copies what is missing.
 """
 
 from genro_storage_django.transfer.engine import (
-    CHUNK_SIZE,
-    DEFAULT_SKIP,
+    DEFAULT_CHECKERS,
     DEFAULT_WORKERS,
-    SKIP_RULES,
-    FileStat,
-    Location,
     Transfer,
+    VerifyError,
     copy,
 )
+from genro_storage_django.transfer.listing import CHUNK_SIZE, FileStat, Location
 from genro_storage_django.transfer.result import FileOutcome, TransferListener, TransferResult
+from genro_storage_django.transfer.rules import DEFAULT_SKIP, SKIP_RULES, Selection
 
 __all__ = [
     "CHUNK_SIZE",
+    "DEFAULT_CHECKERS",
     "DEFAULT_SKIP",
     "DEFAULT_WORKERS",
     "SKIP_RULES",
     "FileOutcome",
     "FileStat",
     "Location",
+    "Selection",
     "Transfer",
     "TransferListener",
     "TransferResult",
+    "VerifyError",
     "copy",
 ]

@@ -8,15 +8,29 @@ from typing import Any
 
 @dataclass(frozen=True)
 class FileOutcome:
-    """What happened to one file: ``action`` is copy, skip, delete or fail.
+    """What happened to one file: ``action`` is copy, skip, delete, fail or defer.
 
-    In a dry run, copy and delete say what a real run would do.
+    In a dry run, copy and delete say what a real run would do. ``defer``: not
+    started, to stay within ``max_transfer``. ``backup`` is the ``MOUNT:PATH``
+    the destination's previous file was moved to (``backup_dir``).
     """
 
     name: str
     action: str
     size: int = 0
     reason: str = ""
+    backup: str = ""
+
+    def event(self) -> dict[str, Any]:
+        """Return the outcome as the JSON object of ``storage_copy --json``."""
+        return {
+            "event": "file",
+            "name": self.name,
+            "action": self.action,
+            "size": self.size,
+            "reason": self.reason,
+            "backup": self.backup or None,
+        }
 
 
 @dataclass
@@ -38,7 +52,13 @@ class TransferResult:
         return self.by_action("fail")
 
     @property
+    def deferred(self) -> list[FileOutcome]:
+        """The files not started to stay within ``max_transfer``: a rerun copies them."""
+        return self.by_action("defer")
+
+    @property
     def ok(self) -> bool:
+        """True if nothing failed and the copy ran to its end (``deferred`` files aside)."""
         return not self.interrupted and not self.failed
 
     @property
@@ -52,8 +72,10 @@ class TransferResult:
 
     def summary(self) -> dict[str, Any]:
         """Return the totals as JSON-ready data."""
-        counts = {action: len(self.by_action(action)) for action in ("copy", "skip", "delete")}
+        actions = ("copy", "skip", "delete", "defer")
+        counts = {action: len(self.by_action(action)) for action in actions}
         return {
+            "event": "summary",
             "source": self.source,
             "destination": self.destination,
             "dry_run": self.dry_run,
@@ -62,6 +84,7 @@ class TransferResult:
             "skipped": counts["skip"],
             "deleted": counts["delete"],
             "failed": len(self.failed),
+            "deferred": counts["defer"],
             "bytes": self.bytes_copied,
             "elapsed": round(self.elapsed, 3),
             "throughput": round(self.throughput),

@@ -20,8 +20,9 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "django.contrib.staticfiles",
+    # Before staticfiles: its collectstatic replaces Django's (docs/collectstatic.rst).
     "genro_storage_django",
+    "django.contrib.staticfiles",
     "demo",
 ]
 

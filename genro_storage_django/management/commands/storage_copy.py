@@ -7,37 +7,55 @@ import sys
 import threading
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from genro_storage_django import transfer
 from genro_storage_django.checks import TAG
+from genro_storage_django.management import cli
+from genro_storage_django.management.cli import human_size
 from genro_storage_django.tenants import tenant
 from genro_storage_django.transfer import FileOutcome, TransferListener, TransferResult
 
 if TYPE_CHECKING:
     from tqdm import tqdm
 
-LABELS = {"copy": "copied", "skip": "skipped", "delete": "deleted", "fail": "FAILED"}
+__all__ = ["Command", "Reporter", "human_size", "summary_line"]
+
+LABELS = {
+    "copy": "copied",
+    "skip": "skipped",
+    "delete": "deleted",
+    "fail": "FAILED",
+    "defer": "deferred",
+}
 DRY_LABELS = {**LABELS, "copy": "would copy", "delete": "would delete"}
-
-
-def human_size(size: float) -> str:
-    """Return ``size`` bytes as a short binary-prefixed string (``1.5 MiB``)."""
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    raise AssertionError("unreachable")
+#: Exit status when --max-transfer left files for a next run (as rclone's 8, but ours).
+DEFERRED = 3
+SKIP_HELP = (
+    "What makes a file already done at DST: never (copy everything); exists (any file "
+    "there); size (the same size); size-time (the default: the same size, and DST not "
+    "older than SRC, 2 s of tolerance); hash (the same checksum)."
+)
 
 
 class Reporter(TransferListener):
-    """Show a transfer: tqdm bars of bytes and files, a line per file from verbosity 2."""
+    """Show a transfer: tqdm bars of bytes and files, a line per file from verbosity 2.
 
-    def __init__(self, command: BaseCommand, verbosity: int, progress: bool, dry_run: bool):
+    With ``json``, one JSON object per file instead (NDJSON), whatever the verbosity.
+    """
+
+    def __init__(
+        self,
+        command: BaseCommand,
+        verbosity: int,
+        progress: bool,
+        dry_run: bool,
+        json: bool = False,
+    ):
         self.command = command
         self.verbosity = verbosity
         self.progress = progress
+        self.json = json
         self.labels = DRY_LABELS if dry_run else LABELS
         self.bars: list[tqdm] = []
         self._lock = threading.Lock()
@@ -63,10 +81,14 @@ class Reporter(TransferListener):
         if self.bars and outcome.action != "skip":
             with self._lock:
                 self.bars[1].update(1)
+        if self.json:
+            self.write(json.dumps(outcome.event(), ensure_ascii=False))
+            return
         wanted = 3 if outcome.action == "skip" else 2
         if self.verbosity >= wanted or (outcome.action == "fail" and self.verbosity >= 1):
             reason = f" ({outcome.reason})" if outcome.reason else ""
-            self.write(f"{self.labels[outcome.action]} {outcome.name}{reason}")
+            backup = f", kept as {outcome.backup}" if outcome.backup else ""
+            self.write(f"{self.labels[outcome.action]} {outcome.name}{reason}{backup}")
 
     def write(self, line: str) -> None:
         if self.bars:
@@ -91,13 +113,25 @@ def summary_line(result: TransferResult) -> str:
     )
     if not result.dry_run:
         line += f" ({human_size(result.throughput)}/s)"
+    if counts["deferred"]:
+        line += f", {counts['deferred']} deferred by --max-transfer"
     return line + (", interrupted." if result.interrupted else ".")
+
+
+def read_names(path: str) -> list[str]:
+    """Return the lines of ``path`` (``-``: standard input), for ``--files-from``."""
+    if path == "-":
+        return sys.stdin.read().splitlines()
+    with open(path, encoding="utf-8") as file:
+        return file.read().splitlines()
 
 
 class Command(BaseCommand):
     help = (
         "Copy SRC to DST, both MOUNT:PATH (a file, or a directory copied recursively). "
-        "Rerunning the same command copies only what is missing or different."
+        "Rerunning the same command copies only what is missing or different. Exit status: "
+        "0 done; 1 some files failed or interrupted; 2 refused, nothing changed; "
+        f"{DEFERRED} files left for a next run by --max-transfer."
     )
     # Only the mounts matter to a copy (as collectstatic checks only static
     # files): the other checks would import every URLconf and admin first.
@@ -107,11 +141,7 @@ class Command(BaseCommand):
         parser.add_argument("source", metavar="SRC", help="MOUNT:PATH to copy from.")
         parser.add_argument("destination", metavar="DST", help="MOUNT:PATH to copy to.")
         parser.add_argument(
-            "--skip",
-            choices=transfer.SKIP_RULES,
-            default=transfer.DEFAULT_SKIP,
-            help="What makes a file already done at DST: never; exists; size (default: same "
-            "size and DST not older than SRC); hash (same checksum).",
+            "--skip", choices=transfer.SKIP_RULES, default=transfer.DEFAULT_SKIP, help=SKIP_HELP
         )
         parser.add_argument(
             "--dry-run", action="store_true", help="Show what would happen; change nothing."
@@ -119,6 +149,19 @@ class Command(BaseCommand):
         parser.add_argument(
             "--delete", action="store_true", help="Delete files under DST that SRC lacks."
         )
+        self.add_filters(parser)
+        self.add_controls(parser)
+        parser.add_argument(
+            "--no-progress", action="store_true", help="No progress bar, even on a terminal."
+        )
+        parser.add_argument(
+            "--json",
+            action="store_true",
+            help="NDJSON on stdout: one object per file, then a summary object.",
+        )
+        cli.add_tenant_argument(parser)
+
+    def add_filters(self, parser: CommandParser) -> None:
         for flag, verb in (("--include", "Copy only"), ("--exclude", "Leave out")):
             parser.add_argument(
                 flag,
@@ -128,51 +171,92 @@ class Command(BaseCommand):
                 help=f"{verb} paths (relative to SRC) matching this glob; repeatable.",
             )
         parser.add_argument(
+            "--files-from",
+            metavar="FILE",
+            help="Copy only the paths (relative to SRC) listed in FILE, one a line; - for stdin.",
+        )
+        for bound, word in (("min", "smaller"), ("max", "larger")):
+            parser.add_argument(
+                f"--{bound}-size",
+                type=cli.size_argument,
+                metavar="SIZE",
+                help=f"Leave out files {word} than SIZE (bytes, or 10K, 10M, 1G: powers of 1024).",
+            )
+        for bound, word in (("min", "newer"), ("max", "older")):
+            parser.add_argument(
+                f"--{bound}-age",
+                type=cli.duration_argument,
+                metavar="AGE",
+                help=f"Leave out files modified {word} than AGE ago (90s, 30m, 24h, 7d, 1d12h).",
+            )
+
+    def add_controls(self, parser: CommandParser) -> None:
+        parser.add_argument(
             "--workers",
             type=int,
             default=transfer.DEFAULT_WORKERS,
             help=f"Files copied in parallel (default: {transfer.DEFAULT_WORKERS}).",
         )
         parser.add_argument(
-            "--no-progress", action="store_true", help="No progress bar, even on a terminal."
+            "--checkers",
+            type=int,
+            default=transfer.DEFAULT_CHECKERS,
+            help="Files compared in parallel by --skip hash "
+            f"(default: {transfer.DEFAULT_CHECKERS}).",
         )
         parser.add_argument(
-            "--json", action="store_true", help="Print a machine-readable summary on stdout."
+            "--checksum-verify",
+            action="store_true",
+            help="After each copy, compare DST's checksum with SRC's; a mismatch is a failure.",
         )
         parser.add_argument(
-            "--tenant",
-            metavar="NAME",
-            help="The current tenant, for mounts that keep each tenant's files apart.",
+            "--max-transfer",
+            type=cli.size_argument,
+            metavar="SIZE",
+            help="Copy at most SIZE bytes: files that would pass it are left for a next run.",
+        )
+        parser.add_argument(
+            "--backup-dir",
+            metavar="MOUNT:PATH",
+            help="Move each DST file that a copy would replace or --delete would delete there.",
+        )
+        parser.add_argument(
+            "--retries",
+            type=int,
+            default=0,
+            help="Attempts after the first on a transient error (throttling, 5xx, reset), "
+            "waiting 0.5 s, 1 s, 2 s… (default: 0).",
+        )
+        parser.add_argument(
+            "--bwlimit",
+            type=cli.size_argument,
+            metavar="SIZE",
+            help="Move at most SIZE bytes per second, all workers together (10M: 10 MiB/s).",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
         verbosity = 0 if options["json"] else options["verbosity"]
         progress = not options["no_progress"] and verbosity > 0 and sys.stderr.isatty()
-        reporter = Reporter(self, verbosity, progress, options["dry_run"])
+        reporter = Reporter(self, verbosity, progress, options["dry_run"], options["json"])
         try:
-            with tenant(options["tenant"]):
+            with cli.refusing(), tenant(options["tenant"]):
                 result = self.copy(options, reporter)
-        except (ImproperlyConfigured, SuspiciousOperation, OSError, ValueError) as error:
-            raise CommandError(str(error)) from error
         finally:
             reporter.close()
         if options["json"]:
-            self.stdout.write(json.dumps(result.summary(), indent=2))
+            self.stdout.write(json.dumps(result.summary(), ensure_ascii=False))
         elif verbosity >= 1:
             self.stdout.write(summary_line(result))
         self.fail_if_incomplete(result)
 
     def copy(self, options: dict[str, Any], reporter: Reporter) -> TransferResult:
+        files_from = options["files_from"]
         return transfer.copy(
             options["source"],
             options["destination"],
-            skip=options["skip"],
-            dry_run=options["dry_run"],
-            delete=options["delete"],
-            include=options["include"],
-            exclude=options["exclude"],
-            workers=options["workers"],
             listener=reporter,
+            files_from=None if files_from is None else read_names(files_from),
+            **{key: options[key] for key in COPY_OPTIONS},
         )
 
     def fail_if_incomplete(self, result: TransferResult) -> None:
@@ -181,3 +265,29 @@ class Command(BaseCommand):
             raise CommandError(f"{len(result.failed)} files failed:\n{lines}")
         if result.interrupted:
             raise CommandError("Interrupted. Run the same command again to resume.")
+        if result.deferred:
+            raise CommandError(
+                f"{len(result.deferred)} files were left for a next run by --max-transfer.",
+                returncode=DEFERRED,
+            )
+
+
+#: The options passed to ``transfer.copy()`` as they are.
+COPY_OPTIONS = (
+    "skip",
+    "dry_run",
+    "delete",
+    "include",
+    "exclude",
+    "min_size",
+    "max_size",
+    "min_age",
+    "max_age",
+    "workers",
+    "checkers",
+    "checksum_verify",
+    "max_transfer",
+    "backup_dir",
+    "retries",
+    "bwlimit",
+)

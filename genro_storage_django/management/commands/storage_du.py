@@ -1,0 +1,56 @@
+"""``manage.py storage_du MOUNT:PATH``: bytes and files per folder, from one recursive listing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+
+from genro_storage_django.checks import TAG
+from genro_storage_django.management import cli
+from genro_storage_django.tenants import tenant
+from genro_storage_django.transfer.inspect import disk_usage
+
+
+class Command(BaseCommand):
+    help = (
+        "Show the bytes and the number of files below each folder of MOUNT:PATH, at any "
+        "depth, then the total: one line each, SIZE FILES MOUNT:PATH, from one listing."
+    )
+    requires_system_checks = [TAG]
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        # -h means human-readable sizes, as in du; --help still shows the help.
+        return super().create_parser(prog_name, subcommand, conflict_handler="resolve", **kwargs)
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("location", metavar="MOUNT:PATH", help="What to measure.")
+        parser.add_argument(
+            "-d",
+            "--max-depth",
+            type=int,
+            metavar="DEPTH",
+            help="Show folders down to DEPTH levels below MOUNT:PATH (0: the total only); "
+            "deeper ones still count in their parents.",
+        )
+        parser.add_argument(
+            "-h",
+            "--human-readable",
+            action="store_true",
+            help="Sizes as 1.5 MiB rather than bytes.",
+        )
+        cli.add_tenant_argument(parser)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        location = cli.location(options["location"])
+        depth = options["max_depth"]
+        with cli.refusing():
+            if depth is not None and depth < 0:
+                raise ValueError(f"--max-depth must be 0 or more, not {depth}.")
+            with tenant(options["tenant"]):
+                usage = disk_usage(location, depth)
+        for folder in usage:
+            size = cli.human_size(folder.size) if options["human_readable"] else str(folder.size)
+            self.stdout.write(
+                f"{size}\t{folder.files}\t{location.mount}:{location.join(folder.folder)}"
+            )

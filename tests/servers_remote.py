@@ -141,6 +141,20 @@ def pyftpdlib_classes() -> tuple[type, type, type]:
     return DummyAuthorizer, FTPHandler, ThreadedFTPServer
 
 
+def own_ftp_server(server_class: type, handler: type) -> Any:
+    """A pyftpdlib server on a free port that another server's ``close_all()`` leaves alone.
+
+    pyftpdlib shares one IOLoop per process and, for ``ThreadedFTPServer``,
+    one exit flag per class: closing a second server would stop the session's.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from pyftpdlib.ioloop import IOLoop
+    server = server_class((HOST, 0), handler, ioloop=IOLoop())
+    server._exit = threading.Event()
+    return server
+
+
 @pytest.fixture(scope="session")
 def ftp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RemoteServer]:
     DummyAuthorizer, FTPHandler, ThreadedFTPServer = pyftpdlib_classes()
@@ -148,7 +162,7 @@ def ftp_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RemoteServe
     authorizer = DummyAuthorizer()
     authorizer.add_user(USERNAME, PASSWORD, str(root), perm="elradfmwMT")
     handler = type("Handler", (FTPHandler,), {"authorizer": authorizer, "passive_ports": None})
-    server = ThreadedFTPServer((HOST, 0), handler)
+    server = own_ftp_server(ThreadedFTPServer, handler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"timeout": 0.5}, daemon=True)
     thread.start()
     yield RemoteServer(server.address[1], root)

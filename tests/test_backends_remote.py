@@ -20,7 +20,7 @@ from django.test import override_settings
 
 from genro_storage_django import get_storage
 from tests.serverkit import HOST, free_port
-from tests.servers_remote import PASSWORD, pyftpdlib_classes
+from tests.servers_remote import PASSWORD, own_ftp_server, pyftpdlib_classes
 
 REMOTE_KINDS = ["sftp", "ftp", "webdav"]
 WRONG_PASSWORD = "wrong-pw-do-not-show-5c2a"
@@ -240,7 +240,7 @@ def test_an_idle_ftp_session_dropped_by_the_server_is_replaced(tmp_path, monkeyp
     authorizer.add_user("u", PASSWORD, str(tmp_path), perm="elradfmwMT")
     # The server closes a control connection after 1 s of silence.
     handler = type("Handler", (FTPHandler,), {"authorizer": authorizer, "timeout": 1})
-    server = ThreadedFTPServer((HOST, 0), handler)
+    server = own_ftp_server(ThreadedFTPServer, handler)
     thread = threading.Thread(target=server.serve_forever, kwargs={"timeout": 0.2}, daemon=True)
     thread.start()
     monkeypatch.setattr(ftp, "IDLE_PROBE", 0.5)
@@ -254,3 +254,22 @@ def test_an_idle_ftp_session_dropped_by_the_server_is_replaced(tmp_path, monkeyp
     finally:
         server.close_all()
         thread.join(10)
+
+
+@pytest.mark.parametrize("kind", ["sftp", "ftp"])
+def test_staging_files_are_never_listed_and_storage_cleanup_removes_them(request, kind):
+    config = dict(request.getfixturevalue(f"{kind}_mount_config"))
+    with override_settings(STORAGE_MOUNTS={"far": config}):
+        storage = get_storage("far")
+        storage.save("docs/kept.txt", ContentFile(b"kept"))
+        backend = storage.backend
+        staging = f"docs/.lost.bin.{'ab' * 16}.part"  # what a killed upload leaves
+        with backend.fs.open(backend.full_path(staging), "wb") as file:
+            file.write(b"half")
+        assert storage.listdir("docs") == ([], ["kept.txt"])
+        assert [name for name, _ in backend.find(backend.mount_root)] == ["docs/kept.txt"]
+        out = io.StringIO()
+        call_command("storage_cleanup", "far", "--older-than", "0s", stdout=out)
+        assert f"removed staging file {staging!r}" in out.getvalue()
+        assert not backend.fs.exists(backend.full_path(staging))
+        assert storage.open("docs/kept.txt").read() == b"kept"

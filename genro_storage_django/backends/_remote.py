@@ -10,6 +10,7 @@ to a hidden name beside the target, renamed to it at the end.
 from __future__ import annotations
 
 import contextlib
+import datetime
 import posixpath
 import re
 import threading
@@ -19,7 +20,7 @@ from collections.abc import Callable, Iterator
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
 
-from genro_storage_django.backends.base import Backend, Entry
+from genro_storage_django.backends.base import Backend, Entry, Leftover
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
@@ -95,6 +96,25 @@ class PerThreadFilesystem(Backend):
         for entry in super().scandir(path):
             if not _STAGING.match(entry.name):
                 yield entry
+
+    def find(self, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        for name, info in super().find(path):
+            if not _STAGING.match(posixpath.basename(name)):
+                yield name, info
+
+    def leftovers(self, older_than: datetime.timedelta) -> Iterator[Leftover]:
+        # Staging files of uploads that never got to their rename.
+        cutoff = datetime.datetime.now(datetime.timezone.utc) - older_than
+        for name, info in super().find(self.mount_root):
+            if _STAGING.match(posixpath.basename(name)):
+                started = self.modified_from_info(info)
+                if started is not None and started < cutoff:
+                    path = self.full_path(name)
+                    yield Leftover("staging file", name, started, info.get("size"), path)
+
+    def remove_leftover(self, leftover: Leftover) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.fs.rm_file(leftover.handle)
 
     def close_filesystem(self, fs: AbstractFileSystem) -> None:
         """Close the session of ``fs``, whose thread has ended."""

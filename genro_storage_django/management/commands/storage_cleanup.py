@@ -16,9 +16,9 @@ from genro_storage_django.tenants import tenant
 class Command(BaseCommand):
     help = (
         "Remove what interrupted writes left on MOUNT and no listing shows: temporary files of "
-        "local mounts, multipart uploads never completed on S3, staged blocks never committed "
-        "on Azure. Only leftovers older than --older-than are touched, so writes going on "
-        "meanwhile are safe. Exits 1 if one could not be removed."
+        "local mounts, staging files on sftp and ftp servers, multipart uploads never completed "
+        "on S3, staged blocks never committed on Azure. Only leftovers older than --older-than "
+        "are touched, so writes going on meanwhile are safe. Exits 1 if one could not be removed."
     )
     requires_system_checks = [TAG]
 

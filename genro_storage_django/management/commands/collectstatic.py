@@ -80,10 +80,13 @@ class Command(collectstatic.Command):
         self.copied_files = result.copied
         self.unmodified_files = result.unmodified
         self.post_processed_files = result.post_processed
+        # Django 6 also reads "skipped" and "deleted" for its summary line.
         return {
             "modified": self.copied_files,
             "unmodified": self.unmodified_files,
             "post_processed": self.post_processed_files,
+            "skipped": getattr(self, "skipped_files", []),
+            "deleted": result.deleted,
         }
 
     def find_sources(self) -> dict[str, Source]:
@@ -96,6 +99,8 @@ class Command(collectstatic.Command):
                 if prefixed_path not in found:
                     found[prefixed_path] = Source(prefixed_path, storage, path)
                 else:
+                    # Django 6 counts these in its summary line; 5.2 has no list.
+                    getattr(self, "skipped_files", []).append(prefixed_path)
                     self.log(
                         f"Found another file with the destination path '{prefixed_path}'. It "
                         "will be ignored since only the first encountered file "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import io
 import posixpath
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -23,6 +24,10 @@ from genro_storage_django.schema import Option, Problem
 
 if TYPE_CHECKING:
     from webdav4.fsspec import WebdavFileSystem
+
+
+#: Bytes kept in memory by a spooled file before it moves to disk.
+SPOOL = 8 * 2**20
 
 
 class WebDAVBackend(Backend):
@@ -86,8 +91,25 @@ class WebDAVBackend(Backend):
     def open(self, path: str, mode: str) -> IO[Any]:
         if any(flag in mode for flag in "wax"):
             self.makedirs(posixpath.dirname(path))
-        # A write is buffered in a temporary file and sent in one PUT on close.
-        return self.fs.open(path, mode)
+            # A write is buffered in a temporary file and sent in one PUT on close.
+            return self.fs.open(path, mode)
+        # Read into a spooled file (memory up to SPOOL, then disk), the stream
+        # closed here: a webdav4 file left to the garbage collector closes its
+        # response from __del__, which deadlocks when that runs inside httpx's
+        # connection pool (found by the suite, in the serve view). The cost: the
+        # whole file is fetched before the first byte is returned.
+        spooled = tempfile.SpooledTemporaryFile(max_size=SPOOL)  # noqa: SIM115 (returned)
+        try:
+            with self.fs.open(path, "rb") as source:
+                while chunk := source.read(SPOOL):
+                    spooled.write(chunk)
+        except BaseException:
+            spooled.close()
+            raise
+        spooled.seek(0)
+        if "b" in mode:
+            return spooled
+        return io.TextIOWrapper(spooled, encoding="utf-8")  # type: ignore[type-var]
 
     def write(self, path: str, chunks: Iterable[bytes], overwrite: bool) -> None:
         from webdav4.client import HTTPError

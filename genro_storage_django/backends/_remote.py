@@ -97,6 +97,11 @@ class PerThreadFilesystem(Backend):
             if not _STAGING.match(entry.name):
                 yield entry
 
+    def move(self, source: str, destination: str) -> None:
+        # A server rename needs the destination's folder to exist.
+        self.makedirs(posixpath.dirname(destination))
+        self.fs.mv(source, destination)
+
     def find(self, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
         for name, info in super().find(path):
             if not _STAGING.match(posixpath.basename(name)):

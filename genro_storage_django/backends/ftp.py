@@ -167,10 +167,6 @@ class FTPBackend(PerThreadFilesystem):
     def makedirs(self, path: str) -> None:
         make_directories(self.fs, path, self.fs.ftp.mkd)
 
-    def move(self, source: str, destination: str) -> None:
-        self.makedirs(posixpath.dirname(destination))
-        self.fs.mv(source, destination)
-
     def modified_from_info(self, info: dict[str, Any]) -> datetime.datetime | None:
         # MLSD's "modify" fact: YYYYMMDDHHMMSS[.fff], in UTC (RFC 3659).
         stamp = str(info.get("modify") or "").split(".")[0]

@@ -242,10 +242,6 @@ class SFTPBackend(PerThreadFilesystem):
     def makedirs(self, path: str) -> None:
         make_directories(self.fs, path, self.fs.ftp.mkdir)
 
-    def move(self, source: str, destination: str) -> None:
-        self.makedirs(posixpath.dirname(destination))
-        self.fs.mv(source, destination)
-
     def modified_from_info(self, info: dict[str, Any]) -> datetime.datetime | None:
         return as_utc(info["mtime"]) if info.get("mtime") is not None else None
 

@@ -28,11 +28,12 @@ from benchmarks import (
     wl3_wl4_wl5_storage_api_and_admin,
     wl6_collectstatic,
     wl7_async,
+    wl8_celery,
 )
 from benchmarks.harness import MIB, Report, render_rst, render_text, table
 from benchmarks.servers import ROOT, s3_server
 
-WORKLOADS = ("WL1", "WL2", "WL3", "WL4", "WL5", "WL6", "WL7")
+WORKLOADS = ("WL1", "WL2", "WL3", "WL4", "WL5", "WL6", "WL7", "WL8")
 
 FULL = {
     "WL1": {"files": 2000, "size": 16 * 1024, "repeats": 3},
@@ -42,6 +43,12 @@ FULL = {
     "WL5": {"entries": 10_000, "repeats": 5},
     "WL6": {"files": 2000},
     "WL7": {"count": 1000, "size": 16 * 1024},
+    "WL8": {
+        "names": [100_000, 1_000_000],
+        "files": 20_000,
+        "shards": [500, 50],
+        "dry_shards": [500, 10],
+    },
 }
 SMOKE = {
     "WL1": {"files": 12, "size": 1024, "repeats": 1},
@@ -51,6 +58,12 @@ SMOKE = {
     "WL5": {"entries": 120, "repeats": 1},
     "WL6": {"files": 20},
     "WL7": {"count": 10, "size": 1024},
+    "WL8": {
+        "names": [1000],
+        "files": 40,
+        "shards": [20, 5],
+        "dry_shards": [20, 5],
+    },
 }
 
 
@@ -189,6 +202,8 @@ def _run(name, report, server, bench_dir, size, available, workers) -> None:
         wl6_collectstatic.bench(report, server, bench_dir, available=available, **size)
     elif name == "WL7":
         wl7_async.bench(report, server, bench_dir, available=available, **size)
+    elif name == "WL8":
+        wl8_celery.bench(report, server, bench_dir, **size)
     else:
         raise SystemExit(f"Unknown workload {name}; choose from {', '.join(WORKLOADS)}.")
 

@@ -23,5 +23,6 @@ class GenroStorageConfig(AppConfig):
         checks.register(storage_checks.check_static_urls, storage_checks.TAG)
         checks.register(storage_checks.check_collectstatic_order, storage_checks.TAG)
         checks.register(storage_checks.check_tenants, storage_checks.TAG)
+        checks.register(storage_checks.check_mount_callables, storage_checks.TAG)
         setting_changed.connect(reset_config, dispatch_uid="genro_storage_django.reset_config")
         setting_changed.connect(reset_storages, dispatch_uid="genro_storage_django.reset_storages")

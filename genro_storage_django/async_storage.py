@@ -126,6 +126,7 @@ class AsyncStorageMixin:
         def file_overwrite(self) -> bool: ...
 
         def _path(self, name: str) -> str: ...
+        def get_object_parameters(self, name: str) -> dict[str, Any]: ...
         def _require(self, operation: str, name: str) -> None: ...
         def _datetime(self, value: datetime.datetime) -> datetime.datetime: ...
         def _local_entry(self, entry: Entry) -> Entry: ...
@@ -155,7 +156,9 @@ class AsyncStorageMixin:
     async def _asave(self, name: str, content: Any) -> str:
         self._require("write", name)
         while True:
-            writer = await aio.open_writer(self.backend, self._path(name), self.file_overwrite)
+            parameters = self.get_object_parameters(name)
+            path = self._path(name)
+            writer = await aio.open_writer(self.backend, path, self.file_overwrite, parameters)
             try:
                 async for chunk in _chunks(content, self.chunk_size):
                     await writer.write(chunk)
@@ -177,7 +180,8 @@ class AsyncStorageMixin:
             raise ValueError(f"aopen() opens files in 'rb' or 'wb' mode, not {mode!r}.")
         if mode == "wb":
             self._require("write", name)
-            writer = await aio.open_writer(self.backend, self._path(name), overwrite=True)
+            parameters = self.get_object_parameters(name)
+            writer = await aio.open_writer(self.backend, self._path(name), True, parameters)
             return AsyncMountFile(clean_name(name), mode, writer=writer)
         path = self._path(name)
         try:

@@ -10,6 +10,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import InvalidStorageError, storages
 from django.utils.module_loading import import_string
 
+from genro_storage_django import object_parameters, serving
 from genro_storage_django.backends import backend_class
 from genro_storage_django.conf import get_config
 from genro_storage_django.schema import Problem
@@ -156,3 +157,13 @@ def check_tenants(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
                 )
             )
     return messages
+
+
+def check_mount_callables(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
+    """Report ``object_parameters`` and ``serve`` values naming what cannot be imported."""
+    problems = []
+    for mount in get_config().mounts.values():
+        problems.append(object_parameters.import_problem(mount.name, mount.object_parameters))
+        if isinstance(mount.serve, str):
+            problems.append(serving.import_problem(mount.name, mount.serve))
+    return [_message(problem) for problem in problems if problem is not None]

@@ -33,6 +33,8 @@ CHILD_OPTIONS: dict[str, Option] = {
     "path": Option((str,), required=True),
 }
 SCHEMA = {**COMMON_OPTIONS, **CHILD_OPTIONS}
+#: Common keys that a child takes from its parent when it does not set them.
+INHERITED = ("object_parameters", "serve_offload")
 
 
 def is_child(raw: Any) -> bool:
@@ -148,6 +150,13 @@ class _Resolver:
             self._refuse(name, Problem("E026", message, hint=hint, mount=name))
             return None
         subpath = f"{parent.subpath}/{values['path']}" if parent.subpath else values["path"]
+        # A child writes as its family does unless it says otherwise.
+        own = {key: values[key] for key in INHERITED if values[key] is not None}
+        problems = validation.common_problems(name, parent.type, {**values, **own})
+        if problems:
+            self.problems += problems
+            self.refused.add(name)
+            return None
         child = dataclasses.replace(
             parent,
             name=name,
@@ -157,6 +166,7 @@ class _Resolver:
             serve=values["serve"],
             parent=parent.name,
             subpath=subpath,
+            **own,
             **self._tenant(values, parent),
         )
         self.resolved[name] = child

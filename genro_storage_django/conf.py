@@ -56,6 +56,7 @@ def parse_mount(name: str, raw: Any) -> tuple[Mount | None, list[Problem]]:
     problems += value_problems
     if not problems:
         problems += backend_class(mount_type).validate(name, values)
+        problems += validation.common_problems(name, mount_type, values)
     problems += _read_only(name, mount_type, raw, values)
     if any(not problem.warning for problem in problems):
         return None, problems

@@ -33,7 +33,13 @@ COMMON_OPTIONS: dict[str, Option] = {
     "permissions": Option((str,), default="delete", choices=PERMISSIONS),
     "file_overwrite": Option((bool,), default=False),
     "base_url": Option((str,)),
-    "serve": Option((bool,), default=False),
+    # True (anyone), "login", "staff", a permission ("app.view_invoice") or the
+    # dotted path of a callable (request, mount, name) -> bool: genro_storage_django.serving.
+    "serve": Option((bool, str), default=False),
+    # {"x_accel_redirect": "/protected/"} or "x_sendfile": the web server sends the bytes.
+    "serve_offload": Option((dict, str)),
+    # genro_storage_django.object_parameters: headers, metadata, ACL… of written files.
+    "object_parameters": Option((dict, str)),
     "tenant": Option((str,)),
     "tenant_depth": Option((int,), default=1),
     "tenant_allow_empty": Option((bool,), default=False),
@@ -81,7 +87,9 @@ class Mount:
     permissions: str = "delete"
     file_overwrite: bool = False
     base_url: str | None = None
-    serve: bool = False
+    serve: bool | str = False
+    serve_offload: Mapping[str, str] | str | None = None
+    object_parameters: Mapping[str, Any] | str | None = None
     #: For a child mount: its parent's name, and its folder below the root of
     #: the mount family (``type`` and ``options`` are then the family's).
     parent: str | None = None

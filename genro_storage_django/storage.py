@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import filepath_to_uri
 
+from genro_storage_django import download
 from genro_storage_django.async_storage import AsyncStorageMixin, byte_chunks
 from genro_storage_django.backends import backend_class
 from genro_storage_django.backends.base import Backend, Entry
@@ -164,8 +165,9 @@ class MountStorage(AsyncStorageMixin, Storage):
         if _WRITE_FLAGS.intersection(mode):
             self._require("write", name)
         path = self._path(name)
+        parameters = self.get_object_parameters(name) if _WRITE_FLAGS.intersection(mode) else None
         try:
-            return self.backend.open(path, mode)
+            return self.backend.open(path, mode, parameters)
         except FileNotFoundError:
             # One error for a directory on every backend, as open() gives.
             if path != self.backend.mount_root and self.backend.isdir(path):
@@ -177,7 +179,8 @@ class MountStorage(AsyncStorageMixin, Storage):
         while True:
             try:
                 chunks = byte_chunks(content, self.chunk_size)
-                self.backend.write(self._path(name), chunks, overwrite=self.file_overwrite)
+                parameters = self.get_object_parameters(name)
+                self.backend.write(self._path(name), chunks, self.file_overwrite, parameters)
             except FileExistsError:
                 if not self.exists(name):
                     raise  # a parent of the name is a file: no other name helps
@@ -227,6 +230,34 @@ class MountStorage(AsyncStorageMixin, Storage):
                 "genro_storage_django:serve", kwargs={"mount": self.mount.name, "path": name}
             )
         raise ValueError("This file is not accessible via a URL.")
+
+    def url_for(
+        self,
+        name: str,
+        *,
+        expires_in: int | None = None,
+        download_name: str | None = None,
+        inline: bool | None = None,
+    ) -> str:
+        """Return a signed URL of ``name``, valid ``expires_in`` seconds (the mount's
+        ``url_expiry`` by default).
+
+        ``download_name`` names the file the browser saves (``Content-Disposition:
+        attachment; filename=...``), ``inline=True`` asks it to show the file
+        instead. The object store signs the URL where it can; otherwise, on a
+        mount with ``serve``, the serve view does, with ``django.core.signing``.
+        Raise ``ValueError`` if neither can.
+        """
+        return download.url_for(self.backend, name, expires_in, download_name, inline)
+
+    def get_object_parameters(self, name: str) -> dict[str, Any]:
+        """Return the object parameters of the file ``name`` when it is written.
+
+        The mount's ``object_parameters`` rules give them
+        (genro_storage_django.object_parameters); override this method to
+        compute them otherwise. The serve view sends the same headers.
+        """
+        return self.backend.rules.for_name(clean_name(name))
 
     def signs_urls(self) -> bool:
         """Return True if ``url()`` gives signed URLs (they change with every call)."""

@@ -7,6 +7,8 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from genro_storage_django import object_parameters, serving
+from genro_storage_django.backends import backend_class
 from genro_storage_django.schema import MOUNT_NAME_RE, Option, Problem
 
 
@@ -84,3 +86,16 @@ def values(
             problems.append(problem)
         found[key] = os.fspath(value) if isinstance(value, os.PathLike) else value
     return found, problems
+
+
+def common_problems(name: str, mount_type: str, values: Mapping[str, Any]) -> list[Problem]:
+    """Return the problems of the common keys whose meaning depends on the mount type."""
+    backend = backend_class(mount_type)
+    found = object_parameters.problems(
+        name,
+        mount_type,
+        values.get("object_parameters"),
+        backend.parameters,
+        backend.parameter_choices,
+    )
+    return found + serving.problems(name, values, backend.keeps_local_files())

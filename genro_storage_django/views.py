@@ -1,4 +1,4 @@
-"""Serve files of mounts that set ``serve: True`` and have no public URL of their own."""
+"""Serve files of mounts that set ``serve`` (to whom: genro_storage_django.serving)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ import re
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
+from urllib.parse import quote
 
-from django.core.exceptions import SuspiciousFileOperation
+from asgiref.sync import sync_to_async
+from django.core.exceptions import PermissionDenied, SuspiciousFileOperation
 from django.http import (
     Http404,
     HttpRequest,
@@ -20,9 +22,11 @@ from django.utils.cache import get_conditional_response
 from django.utils.http import http_date, quote_etag
 from django.views.decorators.http import require_safe
 
+from genro_storage_django import object_parameters, serving
 from genro_storage_django.async_storage import AsyncMountFile
 from genro_storage_django.conf import mount_names
 from genro_storage_django.content_types import content_type
+from genro_storage_django.names import clean_name
 from genro_storage_django.storage import MountStorage, get_storage
 
 _RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -71,10 +75,50 @@ def _stream(handle: IO[bytes], length: int) -> Iterator[bytes]:
             yield chunk
 
 
+class _Refused(Exception):
+    """Access refused: what to answer (403, or the login page)."""
+
+    def __init__(self, response: HttpResponseBase | None) -> None:
+        self.response = response
+
+
+def _access(request: HttpRequest, storage: MountStorage, path: str) -> dict[str, str]:
+    """Return the headers the answer carries, or raise ``_Refused`` (blocking: user, DB).
+
+    Checked before the file is looked at: a refused user learns nothing of it.
+    """
+    try:
+        name = clean_name(path)
+    except SuspiciousFileOperation:
+        raise Http404("No such file.") from None
+    token = request.GET.get(serving.TOKEN)
+    granted = serving.unsign(token, storage.mount.name, name) if token else None
+    if granted is None and not serving.rule(storage.mount.serve)(request, storage.mount.name, name):
+        if request.user.is_authenticated:
+            raise _Refused(None)
+        from django.contrib.auth.views import redirect_to_login
+
+        raise _Refused(redirect_to_login(request.get_full_path()))
+    headers = object_parameters.headers(storage.get_object_parameters(name))
+    if granted and granted.get("d"):
+        headers["Content-Disposition"] = granted["d"]
+    return headers
+
+
+def _refusal(refused: _Refused) -> HttpResponseBase:
+    if refused.response is None:
+        raise PermissionDenied("You may not fetch this file.")
+    return refused.response
+
+
 @require_safe
 def serve(request: HttpRequest, mount: str, path: str) -> HttpResponseBase:
     """Stream ``path`` of ``mount`` with conditional and single-range support."""
     storage = _served_storage(mount)
+    try:
+        headers = _access(request, storage, path)
+    except _Refused as refused:
+        return _refusal(refused)
     try:
         if not path or storage.isdir(path):
             raise Http404("Directory listings are not served.")
@@ -82,7 +126,9 @@ def serve(request: HttpRequest, mount: str, path: str) -> HttpResponseBase:
         modified = storage.get_modified_time(path)
     except (SuspiciousFileOperation, FileNotFoundError, NotADirectoryError):
         raise Http404("No such file.") from None
-    answer = _answer(request, path, size, modified)
+    if storage.mount.serve_offload:
+        return _offloaded(storage, path, headers)
+    answer = _answer(request, path, size, modified, headers)
     if isinstance(answer, HttpResponseBase):
         return answer
     handle = storage.open(path, "rb")
@@ -96,13 +142,19 @@ async def aserve(request: HttpRequest, mount: str, path: str) -> HttpResponseBas
     """``serve()`` for ASGI: the file is read by coroutines and streamed from them."""
     storage = _served_storage(mount)
     try:
+        headers = await sync_to_async(_access)(request, storage, path)
+    except _Refused as refused:
+        return _refusal(refused)
+    try:
         if not path or await storage.aisdir(path):
             raise Http404("Directory listings are not served.")
         size = await storage.asize(path)
         modified = await storage.aget_modified_time(path)
     except (SuspiciousFileOperation, FileNotFoundError, NotADirectoryError):
         raise Http404("No such file.") from None
-    answer = _answer(request, path, size, modified)
+    if storage.mount.serve_offload:
+        return _offloaded(storage, path, headers)
+    answer = _answer(request, path, size, modified, headers)
     if isinstance(answer, HttpResponseBase):
         return answer
     handle = await storage.aopen(path, "rb")
@@ -120,8 +172,25 @@ class _Body:
     response_kwargs: dict[str, Any]
 
 
+def _offloaded(storage: MountStorage, path: str, headers: dict[str, str]) -> HttpResponse:
+    """Return the empty answer that has the web server send the file (``serve_offload``)."""
+    response = HttpResponse(headers={"Content-Type": content_type(path), **headers})
+    offload = storage.mount.serve_offload
+    if isinstance(offload, dict):
+        full = storage.backend.full_path(clean_name(path))
+        inside = full[len(storage.backend.root) :].lstrip("/")
+        response["X-Accel-Redirect"] = offload["x_accel_redirect"] + quote(inside)
+    else:
+        response["X-Sendfile"] = storage.path(path)
+    return response
+
+
 def _answer(
-    request: HttpRequest, path: str, size: int, modified: datetime.datetime
+    request: HttpRequest,
+    path: str,
+    size: int,
+    modified: datetime.datetime,
+    extra: dict[str, str],
 ) -> HttpResponseBase | _Body:
     """Return the response that needs no body (304, 416, HEAD), or what the body must be."""
     last_modified = int(modified.timestamp())
@@ -149,6 +218,7 @@ def _answer(
         "Accept-Ranges": "bytes",
         "Last-Modified": http_date(last_modified),
         "ETag": etag,
+        **extra,  # the mount's object parameters: Cache-Control, Content-Type…
     }
     status = 206 if byte_range else 200
     if byte_range:

@@ -53,6 +53,22 @@ ACTIONS = {
     "delete": ("delete", "post", "delete", "delete"),
     "upload by GET": ("upload", "get", "add", "write"),
     "mkdir by GET": ("mkdir", "get", "add", "write"),
+    "bulk zip": ("bulk", "post", "view", None),
+    "bulk delete confirm": ("bulk", "post", "delete", "delete"),
+    "bulk delete": ("bulk", "post", "delete", "delete"),
+    "bulk move": ("bulk", "post", "change", "write"),
+    "bulk copy form": ("bulk", "post", "view", None),
+    "bulk by GET": ("bulk", "get", "delete", "delete"),
+}
+
+# The posted fields of each bulk action of the matrix.
+BULK_DATA: dict[str, dict[str, Any]] = {
+    "bulk zip": {"action": "download", "names": ["docs/a.txt", "docs"]},
+    "bulk delete confirm": {"action": "delete", "names": ["docs/a.txt"]},
+    "bulk delete": {"action": "delete", "names": ["docs/a.txt"], "confirm": "1"},
+    "bulk move": {"action": "move", "names": ["docs/a.txt"], "confirm": "1", "target": "moved"},
+    "bulk copy form": {"action": "copy", "names": ["docs/a.txt"]},
+    "bulk by GET": {"action": "delete", "names": ["docs/a.txt"], "confirm": "1"},
 }
 
 
@@ -110,6 +126,7 @@ def request(client: Client, action: str, mount: str) -> Any:
     view, method, _perm, _needs = ACTIONS[action]
     path = {
         "browse": "docs",
+        **{name: "docs" for name in BULK_DATA},
         "upload": "docs",
         "mkdir": "docs",
         "upload by GET": "docs",
@@ -122,6 +139,8 @@ def request(client: Client, action: str, mount: str) -> Any:
         data = {"name": "made"}
     elif action == "rename":
         data = {"new_name": "docs/renamed.txt"}
+    elif action in BULK_DATA:
+        data = BULK_DATA[action]
     return getattr(client, method)(url(view, mount, path), data)
 
 
@@ -134,8 +153,11 @@ def expected_change(action: str) -> dict[str, bytes | None]:
         files["docs/made"] = None
     elif action == "rename":
         files["docs/renamed.txt"] = files.pop("docs/a.txt")
-    elif action == "delete":
+    elif action in ("delete", "bulk delete"):
         del files["docs/a.txt"]
+    elif action == "bulk move":
+        files["moved"] = None
+        files["moved/a.txt"] = files.pop("docs/a.txt")
     return files
 
 
@@ -263,6 +285,9 @@ def test_traversal_through_the_url(mounts, admin_user, tmp_path: Path, path: str
         ("name", "..\\made"),
         ("upload", "../../evil.txt"),
         ("upload", "..\\..\\evil.txt"),
+        ("relative_path", "../../evil/x.txt"),
+        ("relative_path", "/abs/x.txt"),
+        ("relative_path", "docs/../../../x.txt"),
     ],
 )
 def test_traversal_through_form_fields(
@@ -281,6 +306,12 @@ def test_traversal_through_form_fields(
         response = client.post(url("rename", "delete", "docs/a.txt"), {"new_name": value})
     elif field == "name":
         response = client.post(url("mkdir", "delete", "docs"), {"name": value})
+    elif field == "relative_path":
+        response = client.post(
+            url("upload", "delete", "docs"),
+            {"files": SimpleUploadedFile("x.txt", b"evil"), "relative_path": value},
+        )
+        assert response.status_code == 400
     else:
         response = client.post(
             url("upload", "delete", "docs"), {"files": SimpleUploadedFile(value, b"evil")}
@@ -353,3 +384,165 @@ def test_no_open_redirect(mounts, admin_user, target: str) -> None:
                 assert location.startswith("/admin/"), location
     response = client.get(f"/admin/login/?next={target}")
     assert "evil.example" not in response.get("Location", "")
+
+
+# Bulk actions: the posted names and targets are checked again on the server.
+
+FORGED_NAMES = [
+    "../outside.txt",
+    "docs/../../outside.txt",
+    "/etc/passwd",
+    "..\\outside.txt",
+    "docs/\x00",
+    "",
+    "../readonly/docs/a.txt",
+]
+
+
+@pytest.mark.parametrize("name", FORGED_NAMES)
+@pytest.mark.parametrize("action", ["download", "delete", "move", "copy"])
+def test_bulk_refuses_names_outside_the_mount(
+    mounts, admin_user, tmp_path: Path, action: str, name: str
+) -> None:
+    client = Client(raise_request_exception=False)
+    client.force_login(admin_user)
+    for root in mounts.values():
+        seed(root)
+    before = snapshot(tmp_path)
+    response = client.post(
+        url("bulk", "delete", "docs"),
+        {
+            "action": action,
+            "names": ["docs/a.txt", name],
+            "confirm": "1",
+            "target": "docs",
+            "target_mount": "readwrite",
+        },
+    )
+    assert response.status_code == 400, (action, name, response.status_code)
+    assert b"outside" not in b"".join(getattr(response, "streaming_content", [response.content]))
+    assert snapshot(tmp_path) == before
+
+
+def test_bulk_names_of_another_mount_stay_in_the_mount_of_the_url(mounts, admin_user) -> None:
+    """A name such as "readonly:docs/a.txt" is a (missing) name of mount "delete", nothing else."""
+    client = Client()
+    client.force_login(admin_user)
+    for root in mounts.values():
+        seed(root)
+    before = snapshot(mounts["readonly"])
+    for names in (["readonly:docs/a.txt"], ["readonly/docs/a.txt"]):
+        response = client.post(
+            url("bulk", "delete", ""), {"action": "delete", "names": names, "confirm": "1"}
+        )
+        assert response.status_code == 302
+    assert snapshot(mounts["readonly"]) == before
+    assert "docs/a.txt" in snapshot(mounts["delete"])
+
+
+@pytest.mark.parametrize("action", ["delete", "move"])
+def test_bulk_writes_on_a_readonly_mount_are_403(mounts, admin_user, action: str) -> None:
+    client = Client()
+    client.force_login(admin_user)
+    seed(mounts["readonly"])
+    before = snapshot(mounts["readonly"])
+    data = {"action": action, "names": ["docs/a.txt"], "confirm": "1", "target": "moved"}
+    for mount in ("readonly", *(("readwrite",) if action == "delete" else ())):
+        seed(mounts[mount])
+        before = snapshot(mounts[mount])
+        response = client.post(url("bulk", mount, "docs"), data)
+        assert response.status_code == 403, mount
+        assert snapshot(mounts[mount]) == before
+
+
+@pytest.mark.parametrize(
+    ("target_mount", "status"),
+    [("readonly", 403), ("nope", 404), ("../delete", 404), ("hidden", 404), ("", 404)],
+)
+def test_bulk_copy_only_to_a_visible_writable_mount(
+    mounts, admin_user, tmp_path: Path, target_mount: str, status: int
+) -> None:
+    client = Client()
+    client.force_login(admin_user)
+    hidden = tmp_path / "hidden"
+    hidden.mkdir()
+    setting = {
+        perm: {"type": "local", "path": str(root), "permissions": perm}
+        for perm, root in mounts.items()
+    }
+    setting["hidden"] = {"type": "local", "path": str(hidden)}
+    for root in mounts.values():
+        seed(root)
+    before = snapshot(tmp_path)
+    with override_settings(STORAGE_MOUNTS=setting, STORAGE_ADMIN_MOUNTS=list(mounts)):
+        response = client.post(
+            url("bulk", "delete", "docs"),
+            {
+                "action": "copy",
+                "names": ["docs/a.txt"],
+                "confirm": "1",
+                "target_mount": target_mount,
+            },
+        )
+    assert response.status_code == status
+    assert snapshot(tmp_path) == before
+
+
+def test_bulk_copy_needs_the_add_permission_on_the_target(mounts) -> None:
+    user = User.objects.create_user("viewer", password="pw", is_staff=True)
+    user.user_permissions.add(
+        Permission.objects.get(
+            codename="view_files", content_type__app_label="genro_storage_django"
+        )
+    )
+    client = Client()
+    client.force_login(user)
+    for root in mounts.values():
+        seed(root)
+    before = snapshot(mounts["readwrite"])
+    page = client.post(url("bulk", "delete", "docs"), {"action": "copy", "names": ["docs/a.txt"]})
+    assert page.status_code == 200 and page.context["targets"] == []
+    response = client.post(
+        url("bulk", "delete", "docs"),
+        {"action": "copy", "names": ["docs/a.txt"], "confirm": "1", "target_mount": "readwrite"},
+    )
+    assert response.status_code == 403
+    assert snapshot(mounts["readwrite"]) == before
+
+
+def test_bulk_copy_target_folder_cannot_leave_the_target_mount(
+    mounts, admin_user, tmp_path: Path
+) -> None:
+    client = Client(raise_request_exception=False)
+    client.force_login(admin_user)
+    for root in mounts.values():
+        seed(root)
+    before = snapshot(tmp_path)
+    for target in ("../delete", "../../escaped", "/abs", "..\\x"):
+        response = client.post(
+            url("bulk", "delete", "docs"),
+            {
+                "action": "copy",
+                "names": ["docs/a.txt"],
+                "confirm": "1",
+                "target_mount": "readwrite",
+                "target": target,
+            },
+        )
+        assert response.status_code == 400, target
+    assert snapshot(tmp_path) == before
+
+
+def test_bulk_actions_need_csrf(mounts, admin_user) -> None:
+    root = mounts["delete"]
+    seed(root)
+    before = snapshot(root)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(admin_user)
+    for action in ("download", "delete", "move", "copy"):
+        response = client.post(
+            url("bulk", "delete", "docs"),
+            {"action": action, "names": ["docs/a.txt"], "confirm": "1", "target": "x"},
+        )
+        assert response.status_code == 403, action
+    assert snapshot(root) == before

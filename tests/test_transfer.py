@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 import tracemalloc
@@ -23,6 +25,7 @@ from genro_storage_django.transfer import FileOutcome, TransferListener
 from tests.servers import http_fixture_files
 
 MiB = 1024 * 1024
+REPO = Path(__file__).resolve().parent.parent
 
 TREE = {
     "a.txt": b"alpha",
@@ -727,3 +730,118 @@ def test_http_source_to_local(http_mount_config, tmp_path):
         assert (check / "hello.txt").read_bytes() == b"Hello, world!\n"
         with pytest.raises(MountPermissionError, match="does not allow write"):
             transfer.copy("check:", "web:copy")
+
+
+# Planning in constant memory: the two listings are merged, the plan spooled to disk
+
+PLAN_PROBE = """
+import resource, sys, time
+import django
+django.setup()
+from django.test import override_settings
+from genro_storage_django.transfer import FileStat, Location, Transfer
+from genro_storage_django.transfer.plan import merge
+
+COUNT = int(sys.argv[3])
+
+def listing(changed):
+    # A rerun's listings: the same names, one file in 100 of another size.
+    same, other = FileStat(1000), FileStat(999)
+    for i in range(COUNT):
+        yield f"d{i // 1000:04}/f{i:07}.bin", other if changed and i % 100 == 0 else same
+
+mounts = {"a": {"type": "local", "path": sys.argv[1]}, "b": {"type": "local", "path": sys.argv[2]}}
+with override_settings(STORAGE_MOUNTS=mounts):
+    copy = Transfer(Location.parse("a:"), Location.parse("b:"))
+    assert copy._source_is_dir
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with copy.plan(merge(listing(False), listing(True))) as plan:
+        counts = [plan.skipped.count, plan.work.count, plan.work.size]
+        first = next(iter(plan.decisions()))
+        counts += [first.item.name, first.verdict.reason]
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(counts, (after - before) // 1024)
+"""
+
+
+def test_a_million_names_are_planned_in_constant_memory(tmp_path):
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.settings"}
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO), str(REPO / "testproject")])
+    args = [sys.executable, "-c", PLAN_PROBE, str(tmp_path / "a"), str(tmp_path / "b"), "1000000"]
+    output = subprocess.run(args, env=env, capture_output=True, text=True, check=True, cwd=REPO)
+    counts, growth = output.stdout.rsplit(" ", 1)
+    assert counts == "[990000, 10000, 10000000, 'd0000/f0000000.bin', 'size differs']"
+    # Two dicts of a million FileStats would take several hundred MiB.
+    assert int(growth) < 50, f"peak RSS grew by {growth} MiB"
+
+
+def test_listings_come_in_one_key_order_on_disk_and_on_s3(s3_and_local):
+    # "a-b" < "a.txt" < "a/x" < "a0" in UTF-8 bytes: S3's order, which a directory
+    # walk must follow ("a/" sorts after "a-b" and "a.txt", before "a0").
+    src, _ = s3_and_local
+    names = ["a-b", "a.txt", "a/x", "a/y/z", "a0", "b", "caf\u00e9", "cafe/\u00e9"]
+    write_tree(src, {name: name.encode() for name in names})
+    assert transfer.copy("src:", "s3:in").ok
+    from genro_storage_django.transfer.listing import Location
+    from genro_storage_django.transfer.ordered import ordered_files
+
+    for location in ("src:", "s3:in"):
+        listed = [name for name, _ in ordered_files(Location.parse(location))]
+        assert listed == sorted(names, key=lambda name: name.encode()), location
+
+
+def test_a_shard_asked_again_skips_what_its_lost_attempt_finished(dirs):
+    from genro_storage_django.transfer.listing import Location
+    from genro_storage_django.transfer.shard_run import run_shard
+    from genro_storage_django.transfer.shards import DONE_BEFORE, cut, make_shard
+
+    src, dst = dirs
+    files = {f"s/{i:02}.bin": os.urandom(100 + i) for i in range(10)}
+    write_tree(src, files)
+    copy = transfer.Transfer(Location.parse("src:"), Location.parse("dst:"))
+    with copy.plan() as plan:
+        (shard,) = cut(iter(plan.decisions()), 100, 10 * MiB)
+        message = make_shard(copy, shard)
+    # The lost attempt had copied the first four files (whole: writes are atomic).
+    write_tree(dst, {name: files[name] for name in sorted(files)[:4]})
+    recorder = Recorder()
+    answer = run_shard(message, recorder, redelivered=True)
+    outcomes = [FileOutcome(*data) for data in answer["outcomes"]]
+    assert [o.name for o in outcomes if o.reason == DONE_BEFORE] == sorted(files)[:4]
+    assert sorted(o.name for o in outcomes if o.action == "copy") == sorted(files)[4:]
+    assert read_tree(dst) == files
+    # Asked once more, as a first delivery: the plan's verdicts stand (all copied).
+    assert len(run_shard(message, recorder)["outcomes"]) == len(files)
+
+
+def test_shards_are_cut_by_count_and_by_bytes():
+    from genro_storage_django.transfer.listing import FileStat, Item
+    from genro_storage_django.transfer.plan import Decision
+    from genro_storage_django.transfer.rules import Verdict
+
+    def decision(name: str, size: int) -> Decision:
+        return Decision(Item(name, name, name, FileStat(size), None), Verdict("copy", "new"))
+
+    from genro_storage_django.transfer.shards import cut
+
+    sizes = [1, 1, 1, 1, 1, 8, 20, 1, 1]
+    shards = cut(iter(decision(f"{i}", size) for i, size in enumerate(sizes)), 3, 10)
+    assert [[d.item.stat.size for d in shard] for shard in shards] == [
+        [1, 1, 1],
+        [1, 1, 8],
+        [20],
+        [1, 1],
+    ]
+    with pytest.raises(ValueError, match="at least 1 file"):
+        cut(iter(()), 0, 10)
+
+
+def test_celery_options_need_the_celery_engine(dirs):
+    with pytest.raises(ValueError, match="shard_files: only with engine='celery'"):
+        transfer.copy("src:", "dst:", shard_files=3)
+    with pytest.raises(ValueError, match="engine must be one of threads, celery"):
+        transfer.copy("src:", "dst:", engine="processes")
+    with pytest.raises(TypeError, match="Unexpected options: shards"):
+        transfer.copy("src:", "dst:", engine="celery", shards=3)

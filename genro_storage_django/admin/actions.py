@@ -23,7 +23,7 @@ from django.http import (
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from genro_storage_django.admin import listing, preview
+from genro_storage_django.admin import cache, listing, preview
 from genro_storage_django.admin.access import mount_storage, require
 from genro_storage_django.admin.forms import FolderForm, RenameForm, UploadForm
 from genro_storage_django.admin.rendering import BrowserAdmin, mount_context, render, url_for
@@ -51,20 +51,35 @@ def _done(request: HttpRequest, location: str) -> HttpResponse:
     return HttpResponseRedirect(location)
 
 
+def _upload_folder(request: HttpRequest, directory: str) -> str:
+    """Return the folder an upload goes to: ``directory``, or below it as ``relative_path`` says.
+
+    The drop zone posts each file of a dropped folder with its path inside it.
+    """
+    relative = request.POST.get("relative_path", "")
+    if not relative:
+        return directory
+    return clean_name(listing.join(directory, clean_name(posixpath.dirname(relative))))
+
+
 @post_only
 def upload(model_admin: BrowserAdmin, request: HttpRequest, mount: str, path: str) -> HttpResponse:
     """Save the posted files into directory ``path``; existing names get a new one."""
     storage = mount_storage(mount)
     require(request.user, storage, "add")
     directory = clean_name(path)
+    folder = _upload_folder(request, directory)
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, _("Choose at least one file to upload."))
         return _done(request, url_for(request, "browse", mount, directory))
     saved = [
-        storage.save(listing.join(directory, upload.name), upload)
+        storage.save(listing.join(folder, upload.name), upload)
         for upload in form.cleaned_data["files"]
     ]
+    cache.changed(storage)
+    if request.POST.get("quiet") == "1":  # one file of many: the page shows the progress
+        return _done(request, url_for(request, "browse", mount, directory))
     names = ", ".join(posixpath.basename(name) for name in saved)
     messages.success(
         request,
@@ -94,6 +109,7 @@ def mkdir(model_admin: BrowserAdmin, request: HttpRequest, mount: str, path: str
         messages.error(request, _("“%(name)s” already exists.") % {"name": name})
         return HttpResponseRedirect(location)
     storage.makedirs(name)
+    cache.changed(storage)
     messages.success(request, _("Created the folder “%(name)s”.") % {"name": name})
     return HttpResponseRedirect(location)
 
@@ -134,6 +150,7 @@ def rename(model_admin: BrowserAdmin, request: HttpRequest, mount: str, path: st
     form = RenameForm(request.POST or None, initial={"new_name": name})
     if request.method == "POST" and form.is_valid():
         new_name = _move(storage, form, name, is_dir)
+        cache.changed(storage)
         if new_name is not None:
             messages.success(
                 request, _("Renamed “%(old)s” to “%(new)s”.") % {"old": name, "new": new_name}
@@ -164,6 +181,7 @@ def delete(model_admin: BrowserAdmin, request: HttpRequest, mount: str, path: st
             storage.delete_tree(name)
         else:
             storage.delete(name)
+        cache.changed(storage)
         messages.success(request, _("Deleted “%(name)s”.") % {"name": name})
         return HttpResponseRedirect(location)
     contents, truncated = preview.folder_contents(storage, name) if is_dir else ([], False)

@@ -92,6 +92,20 @@ def page_query(query: QueryDict, number: int) -> str:
     return params.urlencode()
 
 
+def with_param(query: QueryDict, key: str, value: str) -> str:
+    """Return ``query`` with ``key`` set to ``value``."""
+    params = query.copy()
+    params[key] = value
+    return params.urlencode()
+
+
+def view_links(query: QueryDict) -> dict[str, str]:
+    """Return the query strings of the list view and of the grid view of a folder page."""
+    params = query.copy()
+    params.pop("view", None)
+    return {"list": params.urlencode(), "grid": with_param(query, "view", "grid")}
+
+
 def breadcrumbs(path: str) -> list[tuple[str, str]]:
     """Return ``(label, path)`` pairs from the mount root down to ``path``."""
     crumbs = [(_("Root"), "")]

@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect
 from django.urls import URLPattern, path, re_path
 from django.utils.translation import gettext as _
 
-from genro_storage_django.admin import actions, tenancy, views
+from genro_storage_django.admin import actions, bulk, tenancy, thumbnails, views
 from genro_storage_django.admin.access import user_can
 from genro_storage_django.admin.rendering import mounts_url
 from genro_storage_django.exceptions import MountPermissionError, NoTenant
@@ -28,6 +28,8 @@ _ROUTES = {
     "mkdir": (r"mkdir", actions.mkdir),
     "rename": (r"rename", actions.rename),
     "delete": (r"delete", actions.delete),
+    "bulk": (r"bulk", bulk.bulk),
+    "thumbnail": (r"thumbnail", thumbnails.thumbnail),
 }
 
 

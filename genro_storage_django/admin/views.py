@@ -25,7 +25,7 @@ from django.http import (
 from django.utils.translation import gettext as _
 
 from genro_storage_django import content_types
-from genro_storage_django.admin import listing, preview, tenancy
+from genro_storage_django.admin import cache, folders, listing, preview, tenancy, thumbnails, tree
 from genro_storage_django.admin.access import (
     allowed,
     mount_storage,
@@ -78,66 +78,141 @@ def mount_list(model_admin: BrowserAdmin, request: HttpRequest) -> HttpResponse:
 
 def _row(request: HttpRequest, mount: str, directory: str, entry: Entry) -> dict[str, Any]:
     name = listing.join(directory, entry.name)
+    is_file = not entry.is_dir
     return {
         "entry": entry,
+        "name": name,
+        # The grid's placeholder for files without a thumbnail: "PDF", "TXT"…
+        "extension": posixpath.splitext(entry.name)[1][1:5].upper(),
         "url": url_for(request, "browse" if entry.is_dir else "file", mount, name),
-        "download_url": None if entry.is_dir else url_for(request, "download", mount, name),
+        "download_url": url_for(request, "download", mount, name) if is_file else None,
         "rename_url": url_for(request, "rename", mount, name),
         "delete_url": url_for(request, "delete", mount, name),
+        "thumbnail_url": (
+            url_for(request, "thumbnail", mount, name)
+            if is_file and thumbnails.may_have_thumbnail(name, entry.size)
+            else None
+        ),
     }
 
 
-def _list(request: HttpRequest, storage: MountStorage, path: str) -> list[Entry]:
+def _list(
+    request: HttpRequest, storage: MountStorage, path: str, need: int | None
+) -> folders.Listing:
     try:
-        return storage.scandir(path)
+        return folders.list_folder(storage, path, need)
     except NoTenant:
         raise  # a refusal (403), not a listing that failed
     except (OSError, ImproperlyConfigured) as error:
         if path and isinstance(error, NotADirectoryError):
-            return []  # a file: browse() sends the user to its page
+            return folders.Listing()  # a file: browse() sends the user to its page
         # The reason may name hosts or keys of the mount's settings: log it only.
         logger.exception("Listing %r of mount %r failed", path, storage.mount.name)
         messages.error(request, _("This folder could not be listed."))
-        return []
+        return folders.Listing()
+
+
+def _page_number(value: str | None) -> int:
+    try:
+        return max(1, int(value or 1))
+    except ValueError:
+        return 1
+
+
+def _entries(
+    request: HttpRequest, storage: MountStorage, path: str, order: listing.Order
+) -> tuple[list[Entry], folders.Listing | None, bool]:
+    """Return the entries to page through, the folder's listing, and whether it was searched.
+
+    Sorted by name on a large object-store folder, the entries stay in the
+    store's key order and only the list pages up to the page shown are fetched.
+    """
+    query = request.GET.get("q", "")
+    if query.strip() and request.GET.get("r") == "1":
+        found = tree.search(storage, path, query)
+        return listing.sort_entries(found, order), None, True
+    by_key = order == listing.Order() and not query
+    need = _page_number(request.GET.get("p")) * listing.PER_PAGE + 1 if by_key else None
+    listed = _list(request, storage, path, need)
+    if listed.keyed and order.field == "name" and not query:
+        entries = listed.entries[::-1] if order.descending else listed.entries
+        return entries, listed, False
+    entries = listing.filter_entries(listed.entries, query)
+    return listing.sort_entries(entries, order), listed, False
+
+
+def _partial_page(
+    request: HttpRequest, entries: list[Entry], listed: folders.Listing
+) -> dict[str, Any]:
+    """Return one page of a folder listed only up to it: its number and neighbours."""
+    number = _page_number(request.GET.get("p"))
+    start = (number - 1) * listing.PER_PAGE
+    return {
+        "number": number,
+        "entries": entries[start : start + listing.PER_PAGE],
+        "known": len(entries),
+        "previous": listing.page_query(request.GET, number - 1) if number > 1 else None,
+        "next": listing.page_query(request.GET, number + 1),
+    }
 
 
 def browse(model_admin: BrowserAdmin, request: HttpRequest, mount: str, path: str) -> HttpResponse:
-    """Show one page of a directory: folders first, sortable, filtered by name."""
+    """Show one page of a directory: folders first, sortable, filtered or searched by name."""
     storage = mount_storage(mount)
     permitted = require(request.user, storage, "view")
     path = clean_name(path)
-    listed = _list(request, storage, path)
+    if "refresh" in request.GET:
+        cache.changed(storage)
+        params = request.GET.copy()
+        del params["refresh"]
+        location = url_for(request, "browse", mount, path)
+        return HttpResponseRedirect(f"{location}?{params.urlencode()}" if params else location)
+    order = listing.Order.parse(request.GET.get("o"))
+    entries, listed, searched = _entries(request, storage, path, order)
     # A listing with entries is a folder: only an empty one costs another request.
-    if path and not listed and not storage.isdir(path):
+    if path and not searched and not entries and not storage.isdir(path):
         if storage.exists(path):
             return HttpResponseRedirect(url_for(request, "file", mount, path))
         raise Http404("No such folder.")
-    query = request.GET.get("q", "")
-    order = listing.Order.parse(request.GET.get("o"))
-    entries = listing.filter_entries(listed, query)
-    page = listing.paginate(listing.sort_entries(entries, order), request.GET.get("p"))
-    pages = [
-        (
-            number,
-            # Page numbers are ints; the only other item is the ellipsis.
-            listing.page_query(request.GET, number) if isinstance(number, int) else None,
-        )
-        for number in page.paginator.get_elided_page_range(page.number)
-    ]
+    partial = None
+    if listed is not None and not listed.complete:
+        partial = _partial_page(request, entries, listed)
+        page_entries, page, pages = partial["entries"], None, []
+    else:
+        page = listing.paginate(entries, request.GET.get("p"))
+        page_entries = list(page)
+        pages = [
+            (
+                number,
+                # Page numbers are ints; the only other item is the ellipsis.
+                listing.page_query(request.GET, number) if isinstance(number, int) else None,
+            )
+            for number in page.paginator.get_elided_page_range(page.number)
+        ]
+    grid = request.GET.get("view") == "grid"
     return render(
         model_admin,
         request,
         "directory.html",
         title=path.rsplit("/", 1)[-1] if path else storage.mount.name,
-        rows=[_row(request, mount, path, entry) for entry in page],
+        rows=[_row(request, mount, path, entry) for entry in page_entries],
         page=page,
         pages=pages,
-        query=query,
+        partial=partial,
+        keyed=listed is not None and listed.keyed,
+        cached=cache.cached_mount(storage),
+        searched=searched,
+        query=request.GET.get("q", ""),
+        recursive=request.GET.get("r") == "1",
+        grid=grid,
+        view_links=listing.view_links(request.GET),
+        refresh_query=listing.with_param(request.GET, "refresh", "1"),
         sort=listing.sort_links(request.GET, order),
         upload_form=UploadForm(),
         folder_form=FolderForm(),
         upload_url=url_for(request, "upload", mount, path),
         mkdir_url=url_for(request, "mkdir", mount, path),
+        bulk_url=url_for(request, "bulk", mount, path),
         **mount_context(request, storage, path, permitted),
     )
 

@@ -20,7 +20,7 @@ import asyncio
 import contextvars
 import functools
 import threading
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -100,15 +100,18 @@ class Writer(Protocol):
 class BufferedWriter:
     """A writer for a memory backend: the bytes are in memory anyway."""
 
-    def __init__(self, backend: Backend, path: str, overwrite: bool) -> None:
+    def __init__(
+        self, backend: Backend, path: str, overwrite: bool, parameters: dict[str, Any]
+    ) -> None:
         self.backend, self.path, self.overwrite = backend, path, overwrite
+        self.parameters = parameters
         self.chunks: list[bytes] = []
 
     async def write(self, data: bytes) -> None:
         self.chunks.append(bytes(data))
 
     async def close(self) -> None:
-        self.backend.write(self.path, self.chunks, overwrite=self.overwrite)
+        self.backend.write(self.path, self.chunks, self.overwrite, self.parameters)
 
     async def abort(self) -> None:
         self.chunks.clear()
@@ -127,8 +130,11 @@ class ThreadWriter:
 
     depth = 4
 
-    def __init__(self, backend: Backend, path: str, overwrite: bool) -> None:
+    def __init__(
+        self, backend: Backend, path: str, overwrite: bool, parameters: dict[str, Any]
+    ) -> None:
         self.backend, self.path, self.overwrite = backend, path, overwrite
+        self.parameters = parameters
         self.queue: asyncio.Queue[Any] = asyncio.Queue(self.depth)
         self.task: asyncio.Future[None] | None = None
 
@@ -144,8 +150,9 @@ class ThreadWriter:
     async def _put(self, item: object) -> None:
         if self.task is None:
             chunks = self._chunks(asyncio.get_running_loop())
+            write = self.backend.write
             self.task = asyncio.ensure_future(
-                run_blocking(self.backend.write, self.path, chunks, self.overwrite)
+                run_blocking(write, self.path, chunks, self.overwrite, self.parameters)
             )
         put = asyncio.ensure_future(self.queue.put(item))
         await asyncio.wait({put, self.task}, return_when=asyncio.FIRST_COMPLETED)
@@ -197,12 +204,18 @@ class ThreadReader:
 
 
 class RangeReader:
-    """An object read with ranged GETs of ``block_size``, as ``open()`` reads it."""
+    """An object read with ranged GETs, as ``open()`` reads it: small ones first, growing
+    up to ``block_size`` while the read goes on sequentially (``backends.readahead``).
+    """
 
     def __init__(self, backend: Backend, path: str, size: int, block_size: int) -> None:
+        from genro_storage_django.backends.readahead import Window
+
         self.backend, self.path, self.size, self.block_size = backend, path, size, block_size
         self.position = 0
         self.buffer, self.buffer_start = b"", 0
+        self.window = Window(block_size)
+        self.fetched = False
 
     async def read(self, size: int = -1) -> bytes:
         end = self.size if size is None or size < 0 else min(self.size, self.position + size)
@@ -218,11 +231,15 @@ class RangeReader:
         return b"".join(parts)
 
     async def _fill(self, wanted_end: int) -> None:
-        # A read larger than a block is fetched in one range, as fsspec's
-        # readahead cache does.
-        stop = min(self.size, max(self.position + self.block_size, wanted_end))
+        # A read larger than the window is fetched in one range, as
+        # backends.readahead's cache does; a fill where the last one ended
+        # goes on sequentially, any other follows a seek.
+        sequential = self.fetched and self.position == self.buffer_start + len(self.buffer)
+        window = self.window.next(sequential)
+        stop = min(self.size, max(self.position + window, wanted_end))
         self.buffer = await call(self.backend, "read_range", self.path, self.position, stop)
         self.buffer_start = self.position
+        self.fetched = True
         if not self.buffer:
             raise OSError(f"{self.path}: the object ended before its size")
 
@@ -272,8 +289,11 @@ class PartWriter:
     ``Backend.write()`` in a pool thread.
     """
 
-    def __init__(self, backend: Any, path: str, overwrite: bool) -> None:
+    def __init__(
+        self, backend: Any, path: str, overwrite: bool, parameters: dict[str, Any]
+    ) -> None:
         self.backend, self.path, self.overwrite = backend, path, overwrite
+        self.parameters = parameters
         self.buffer = Chunks()
         self.upload: Writer | None = None
 
@@ -283,8 +303,9 @@ class PartWriter:
             return
         self.buffer.add(data)
         if self.buffer.size > self.backend.block_size:
-            native = self.backend.multipart_writer(self.path, self.overwrite)
-            self.upload = native or ThreadWriter(self.backend, self.path, self.overwrite)
+            where = (self.path, self.overwrite, self.parameters)
+            native = self.backend.multipart_writer(*where)
+            self.upload = native or ThreadWriter(self.backend, *where)
             chunks, self.buffer = self.buffer.chunks, Chunks()
             for chunk in chunks:
                 await self.upload.write(chunk)
@@ -293,7 +314,8 @@ class PartWriter:
         if self.upload is not None:
             await self.upload.close()
             return
-        await call(self.backend, "put", self.path, self.buffer.take(), self.overwrite)
+        data = self.buffer.take()
+        await call(self.backend, "put", self.path, data, self.overwrite, self.parameters)
 
     async def abort(self) -> None:
         self.buffer = Chunks()
@@ -316,14 +338,18 @@ async def open_reader(backend: Backend, path: str) -> Reader:
     return ThreadReader(file, await call(backend, "size", path))
 
 
-async def open_writer(backend: Backend, path: str, overwrite: bool) -> Writer:
-    """Return a ``Writer`` for ``path`` with ``Backend.write()``'s rules (``overwrite``).
+async def open_writer(
+    backend: Backend, path: str, overwrite: bool, parameters: Mapping[str, Any] | None = None
+) -> Writer:
+    """Return a ``Writer`` for ``path`` with ``Backend.write()``'s rules (``overwrite``,
+    the object ``parameters``).
 
     Nothing is visible under ``path`` before the writer's ``close()``.
     """
     await filesystem(backend)
+    where = (path, overwrite, backend.object_parameters(path, parameters))
     if backend.event_loop() is not None:
-        return PartWriter(backend, path, overwrite)
+        return PartWriter(backend, *where)
     if backend.no_io:
-        return BufferedWriter(backend, path, overwrite)
-    return ThreadWriter(backend, path, overwrite)
+        return BufferedWriter(backend, *where)
+    return ThreadWriter(backend, *where)

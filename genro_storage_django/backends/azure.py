@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from genro_storage_django.backends.base import NETWORK_OPTIONS, TIMED_OUT, Leftover, as_utc
@@ -20,6 +20,16 @@ from genro_storage_django.schema import Option, Problem
 if TYPE_CHECKING:
     from adlfs import AzureBlobFileSystem
 
+#: The object parameters that are fields of the SDK's ``ContentSettings``.
+CONTENT_SETTINGS = (
+    "cache_control",
+    "content_disposition",
+    "content_encoding",
+    "content_language",
+    "content_type",
+)
+ACCESS_TIERS = ("Hot", "Cool", "Cold", "Archive")
+
 
 class AzureBackend(ObjectStoreBackend):
     type_name = "azure"
@@ -27,6 +37,9 @@ class AzureBackend(ObjectStoreBackend):
     bucket_option = "container"
     version_marker = "?versionid="
     lists_md5 = False
+    # Azure has no per-blob ACL: access is the container's, or a SAS.
+    parameters = ObjectStoreBackend.parameters - {"acl"}
+    parameter_choices = {"storage_class": ACCESS_TIERS}
     options = {
         "container": Option((str,), required=True),
         "account_name": Option((str,)),
@@ -174,8 +187,36 @@ class AzureBackend(ObjectStoreBackend):
             except (ResourceNotFoundError, ResourceExistsError, ResourceModifiedError):
                 pass
 
-    async def pipe_async(self, path: str, data: bytes, exclusive: bool) -> None:
-        await self.fs._pipe_file(path, data, overwrite=not exclusive, **self.write_options(path))
+    async def pipe_async(
+        self,
+        path: str,
+        data: bytes,
+        exclusive: bool,
+        parameters: Mapping[str, Any] | None = None,
+    ) -> None:
+        # adlfs's pipe_file sets the metadata itself: the blob client's call.
+        from azure.core.exceptions import ResourceExistsError
+        from azure.storage.blob import ContentSettings
+
+        options = self.write_options(path, parameters)
+        options["content_settings"] = ContentSettings(**options["content_settings"])
+        client = self.fs.service_client.get_blob_client(self.bucket, self.key(path))
+        async with client as blob:
+            try:
+                await blob.upload_blob(data, overwrite=not exclusive, **options)
+            except ResourceExistsError:
+                raise FileExistsError(path) from None
+
+    def open(self, path: str, mode: str, parameters: Mapping[str, Any] | None = None) -> IO[Any]:
+        if not any(flag in mode for flag in "wax"):
+            return super().open(path, mode)
+        options = self.write_options(path, parameters)
+        per_request = {key: options.pop(key) for key in REQUEST_OPTIONS if key in options}
+        file = self.fs.open(path, mode, **options)
+        if per_request:
+            # adlfs's file sends neither to the blocks it stages and commits.
+            file.container_client = _Sending(file.container_client, per_request)
+        return file
 
     def created_from_info(self, info: dict[str, Any]) -> datetime.datetime | None:
         created = info.get("creation_time")
@@ -193,10 +234,6 @@ class AzureBackend(ObjectStoreBackend):
             return {"md5": stored}
         md5 = getattr(info.get("content_settings"), "content_md5", None)
         return {"md5": bytes(md5).hex()} if md5 else {}
-
-    def metadata_options(self, metadata: dict[str, str]) -> dict[str, Any]:
-        # adlfs marks every blob it writes as a file; keep that mark.
-        return {"metadata": {"is_directory": "false", **metadata}}
 
     def describe_error(self, error: Exception) -> tuple[type[OSError], str] | None:
         from azure.core.exceptions import (
@@ -225,8 +262,21 @@ class AzureBackend(ObjectStoreBackend):
             return OSError, f"the Azure request failed ({type(error).__name__}{answered})."
         return None
 
-    def write_options(self, path: str) -> dict[str, Any]:
-        return {"content_settings": {"content_type": content_type(path)}}
+    def sdk_parameters(self, path: str, parameters: Mapping[str, Any]) -> dict[str, Any]:
+        settings = {"content_type": content_type(path)}
+        settings.update({key: parameters[key] for key in CONTENT_SETTINGS if key in parameters})
+        # adlfs marks every blob it writes as a file; keep that mark.
+        options: dict[str, Any] = {
+            "content_settings": settings,
+            "metadata": {"is_directory": "false", **parameters.get("metadata", {})},
+        }
+        if parameters.get("encryption"):
+            options["encryption_scope"] = parameters["encryption"]
+        if parameters.get("storage_class"):
+            from azure.storage.blob import StandardBlobTier
+
+            options["standard_blob_tier"] = StandardBlobTier(parameters["storage_class"])
+        return options
 
     def can_sign(self) -> bool:
         from azure.core.utils import parse_connection_string
@@ -236,9 +286,45 @@ class AzureBackend(ObjectStoreBackend):
             return "accountkey" in parse_connection_string(options["connection_string"])
         return bool(options["account_key"])
 
-    def signed_url(self, path: str, expiry: int) -> str:
+    def signed_url(self, path: str, expiry: int, disposition: str | None = None) -> str:
         # A SAS made from the account key is computed locally: no request.
-        return self.fs.url(path, expires=expiry)
+        response = {"content_disposition": disposition} if disposition else {}
+        return self.fs.url(path, expires=expiry, **response)
 
     def public_url(self, key: str) -> str:
         return f"{self.account_url}/{self.bucket}/{quote(key)}"
+
+
+#: The keywords of the blob client's upload calls that adlfs's file does not send.
+REQUEST_OPTIONS = ("encryption_scope", "standard_blob_tier")
+#: Which of them each call accepts.
+_ACCEPTED = {
+    "stage_block": ("encryption_scope",),
+    "commit_block_list": REQUEST_OPTIONS,
+    "upload_blob": REQUEST_OPTIONS,
+}
+
+
+class _Sending:
+    """A container (or blob) client whose upload calls send ``options`` as well."""
+
+    def __init__(self, client: Any, options: dict[str, Any]) -> None:
+        self._client, self._options = client, options
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._client, name)
+        accepted = _ACCEPTED.get(name)
+        if accepted is None:
+            return attribute
+        extra = {key: value for key, value in self._options.items() if key in accepted}
+        return lambda *args, **kwargs: attribute(*args, **kwargs, **extra)
+
+    def get_blob_client(self, *args: Any, **kwargs: Any) -> _Sending:
+        return _Sending(self._client.get_blob_client(*args, **kwargs), self._options)
+
+    async def __aenter__(self) -> _Sending:
+        await self._client.__aenter__()
+        return self
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self._client.__aexit__(*exc)

@@ -14,6 +14,7 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from genro_storage_django import tenants
 from genro_storage_django.exceptions import MissingExtra
+from genro_storage_django.object_parameters import HEADER_PARAMETERS, Rules
 from genro_storage_django.schema import Mount, Option, Problem
 
 if TYPE_CHECKING:
@@ -131,6 +132,17 @@ class Backend:
     no_io: ClassVar[bool] = False
     #: Bytes fetched per ranged read by the async API's ``aopen()``.
     block_size: ClassVar[int] = 8 * 2**20
+    #: The object parameters (genro_storage_django.object_parameters) the mount
+    #: honours: those a file keeps, plus the headers the serve view sends.
+    parameters: ClassVar[frozenset[str]] = HEADER_PARAMETERS
+    #: True if the files exist in this process only (memory): another process,
+    #: a Celery worker, sees none of them.
+    process_local: ClassVar[bool] = False
+    #: True if ``find()`` yields names in key order (UTF-8 bytes) as it lists,
+    #: and ``scandir_page()`` lists a directory one page at a time.
+    lists_in_key_order: ClassVar[bool] = False
+    #: The values a parameter may take on this backend, where it is a closed list.
+    parameter_choices: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -153,6 +165,13 @@ class Backend:
     def validate(cls, mount_name: str, options: dict[str, Any]) -> list[Problem]:
         """Return the problems of ``options`` beyond key names and value types."""
         return []
+
+    @classmethod
+    def keeps_local_files(cls) -> bool:
+        """Return True if the mount's files are on this machine's disk (``local_path()``)."""
+        # (Unwrapped: the error translation wraps every method of the contract.)
+        own = getattr(cls.local_path, "__wrapped__", cls.local_path)
+        return own is not Backend.local_path
 
     @classmethod
     def missing_module(cls) -> str | None:
@@ -247,15 +266,36 @@ class Backend:
         root = self.fs._strip_protocol(self.mount_root).rstrip("/")
         return path[len(root) :].lstrip("/") if path.startswith(root) else path
 
+    # Object parameters
+
+    @cached_property
+    def rules(self) -> Rules:
+        """The mount's ``object_parameters`` setting, as rules by file name."""
+        mount = self.mount
+        return Rules(mount.name, mount.type, mount.object_parameters, self.parameters)
+
+    def object_parameters(
+        self, path: str, given: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Return the object parameters of a file written at ``path``.
+
+        ``given`` are the storage's (``MountStorage.get_object_parameters()``);
+        None means the mount's rules for the file's name.
+        """
+        if given is not None:
+            return dict(given)
+        return self.rules.for_name(self.relative_name(path))
+
     # Operations
 
-    def open(self, path: str, mode: str) -> IO[Any]:
+    def open(self, path: str, mode: str, parameters: Mapping[str, Any] | None = None) -> IO[Any]:
         """Return a file object for ``path`` opened in ``mode`` (``rb``, ``wb``, ``r``, ``w``…).
 
         Reading raises ``FileNotFoundError`` for a missing file and
         ``IsADirectoryError`` (or ``FileNotFoundError``, which the storage
         turns into it) for a directory. A file opened for writing appears only
-        when it is closed.
+        when it is closed, with its object ``parameters`` (see
+        ``object_parameters()``) where the backend stores them.
         """
         return self.fs.open(path, mode)
 
@@ -267,8 +307,14 @@ class Backend:
         """Return bytes ``start`` to ``end`` (excluded) of the file at ``path``, in one request."""
         return bytes(self.fs.cat_file(path, start=start, end=end))
 
-    def write(self, path: str, chunks: Iterable[bytes], overwrite: bool) -> None:
-        """Stream ``chunks`` to ``path``.
+    def write(
+        self,
+        path: str,
+        chunks: Iterable[bytes],
+        overwrite: bool,
+        parameters: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Stream ``chunks`` to ``path``, with its object ``parameters`` as ``open()``.
 
         Raise ``FileExistsError`` if ``path`` exists and ``overwrite`` is false.
         """
@@ -326,6 +372,16 @@ class Backend:
             name = name[len(base) :].lstrip("/") if name.startswith(base) else name
             if name and "/" not in name:
                 yield self.entry(name, info)
+
+    def scandir_page(
+        self, path: str, limit: int, token: str | None
+    ) -> tuple[list[Entry], str | None]:
+        """Return up to about ``limit`` children of directory ``path`` in key order, and the
+        token of the next page (None after the last); ``token`` None starts the listing.
+
+        The default lists the whole directory as one page.
+        """
+        return sorted(self.scandir(path), key=_key_order), None
 
     def entry(self, name: str, info: dict[str, Any]) -> Entry:
         """Return the listing entry called ``name`` from fsspec's ``info`` about it."""
@@ -401,6 +457,14 @@ class Backend:
     def signs_urls(self) -> bool:
         """Return True if ``url()`` signs its URLs, judged from the settings: no client is made."""
         return False
+
+    def download_url(self, path: str, expiry: int, disposition: str | None) -> str | None:
+        """Return a URL of ``path`` signed for ``expiry`` seconds, or None if none can be made.
+
+        The response to it carries ``disposition`` as its Content-Disposition
+        (when not None). Made without a request, as ``url()``.
+        """
+        return None
 
     def local_path(self, path: str) -> str:
         """Return the path of ``path`` on this machine's disk, for ``Storage.path()``.
@@ -491,6 +555,7 @@ class Backend:
 #: out of them, and the path ones run on every operation.
 _NO_IO = (
     "describe_error",
+    "object_parameters",
     "relative_name",
     "full_path",
     "location",
@@ -572,6 +637,11 @@ def _translating(method: Callable[..., Any]) -> Callable[..., Any]:
     wrapper = functools.wraps(method)(wrapper)
     wrapper.translates_errors = True  # type: ignore[attr-defined]
     return wrapper
+
+
+def _key_order(entry: Entry) -> str:
+    # A folder's key is its name followed by "/".
+    return f"{entry.name}/" if entry.is_dir else entry.name
 
 
 def as_utc(value: datetime.datetime | float | str) -> datetime.datetime:

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import base64
 import datetime
-from typing import TYPE_CHECKING, Any
+import functools
+import io
+import json
+from collections.abc import Mapping
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from django.utils.decorators import method_decorator
@@ -24,6 +28,25 @@ if TYPE_CHECKING:
 PUBLIC_ENDPOINT = "https://storage.googleapis.com"
 # Values of gcsfs's ``token`` that name a way to find credentials, not a key.
 GCSFS_METHODS = ("anon", "google_default", "cache", "cloud", "browser")
+#: The object parameters that are fields of the JSON API's object resource.
+RESOURCE_FIELDS = {
+    "cache_control": "cacheControl",
+    "content_disposition": "contentDisposition",
+    "content_encoding": "contentEncoding",
+    "content_language": "contentLanguage",
+    "content_type": "contentType",
+    "metadata": "metadata",
+    "storage_class": "storageClass",
+}
+PREDEFINED_ACLS = (
+    "authenticatedRead",
+    "bucketOwnerFullControl",
+    "bucketOwnerRead",
+    "private",
+    "projectPrivate",
+    "publicRead",
+)
+STORAGE_CLASSES = ("STANDARD", "NEARLINE", "COLDLINE", "ARCHIVE")
 
 
 class GCSBackend(ObjectStoreBackend):
@@ -39,6 +62,8 @@ class GCSBackend(ObjectStoreBackend):
         # the timeouts bound each attempt, and there is no retries option.
         **TIMEOUT_OPTIONS,
     }
+
+    parameter_choices = {"acl": PREDEFINED_ACLS, "storage_class": STORAGE_CLASSES}
 
     # Django's error pages and mails show a frame's locals: hide the token.
     @method_decorator(sensitive_variables())
@@ -56,6 +81,10 @@ class GCSBackend(ObjectStoreBackend):
                 use_listings_cache=False,
                 skip_instance_cache=True,
                 requests_timeout=client_timeout(options),
+                # A file keeps its stored bytes when read, as on s3: a gzip
+                # Content-Encoding is the reader's to undo (GCS's decompressive
+                # transcoding would give other bytes than the size says).
+                session_kwargs={"auto_decompress": False},
             )
         except Exception as error:
             # gcsfs takes a token that is not a file for an access token and
@@ -76,9 +105,46 @@ class GCSBackend(ObjectStoreBackend):
         # One object GET; gcsfs would list the prefix at the same time.
         return dict(await self.fs._get_object(path))
 
-    async def pipe_async(self, path: str, data: bytes, exclusive: bool) -> None:
-        mode = "create" if exclusive else "overwrite"
-        await self.fs._pipe_file(path, data, mode=mode, **self.write_options(path))
+    async def pipe_async(
+        self,
+        path: str,
+        data: bytes,
+        exclusive: bool,
+        parameters: Mapping[str, Any] | None = None,
+    ) -> None:
+        # gcsfs's own uploads send neither the ACL nor the storage class: the
+        # JSON API's multipart upload, with every parameter in one request.
+        upload = self.write_options(path, parameters)
+        resource = {"name": self.key(path), **upload["resource"]}
+        body = b"".join(
+            (
+                b"--==0==\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n",
+                json.dumps(resource).encode(),
+                f"\r\n--==0==\r\nContent-Type: {resource['contentType']}\r\n\r\n".encode(),
+                data,
+                b"\r\n--==0==--",
+            )
+        )
+        await self.fs._call(
+            "POST",
+            f"{self.fs._location}/upload/storage/v1/b/{quote(self.bucket)}/o",
+            uploadType="multipart",
+            headers={"Content-Type": 'multipart/related; boundary="==0=="'},
+            data=body,
+            json_out=True,
+            **upload["query"],
+            **({"ifGenerationMatch": "0"} if exclusive else {}),
+        )
+
+    def open(self, path: str, mode: str, parameters: Mapping[str, Any] | None = None) -> IO[Any]:
+        if not any(flag in mode for flag in "wax"):
+            return super().open(path, mode)
+        if "b" not in mode:
+            # As fsspec opens text files: a binary one, wrapped.
+            binary = self.open(path, mode.replace("t", "") + "b", parameters)
+            return io.TextIOWrapper(binary, encoding="utf-8")
+        upload_file = _upload_file_class()
+        return upload_file(self, path, mode, self.object_parameters(path, parameters))
 
     def created_from_info(self, info: dict[str, Any]) -> datetime.datetime | None:
         created = info.get("ctime")
@@ -105,8 +171,21 @@ class GCSBackend(ObjectStoreBackend):
             return error_class.get(status, OSError), f"GCS answered HTTP {status}."
         return None
 
-    def write_options(self, path: str) -> dict[str, Any]:
-        return {"content_type": content_type(path)}
+    def sdk_parameters(self, path: str, parameters: Mapping[str, Any]) -> dict[str, Any]:
+        resource = {"contentType": content_type(path)}
+        resource.update(
+            {
+                RESOURCE_FIELDS[key]: value
+                for key, value in parameters.items()
+                if key in RESOURCE_FIELDS
+            }
+        )
+        query = {}
+        if parameters.get("acl"):
+            query["predefinedAcl"] = parameters["acl"]
+        if parameters.get("encryption"):
+            query["kmsKeyName"] = parameters["encryption"]
+        return {"resource": resource, "query": query}
 
     def credentials_sign(self) -> bool:
         # Loading default credentials may ask a metadata server: judge from the
@@ -118,9 +197,10 @@ class GCSBackend(ObjectStoreBackend):
 
         return isinstance(self.fs.credentials.credentials, Signing)
 
-    def signed_url(self, path: str, expiry: int) -> str:
+    def signed_url(self, path: str, expiry: int, disposition: str | None = None) -> str:
         # The service account key signs locally: no request is made.
-        return self.fs.sign(path, expiration=expiry, version="v4")
+        response = {"response_disposition": disposition} if disposition else {}
+        return self.fs.sign(path, expiration=expiry, version="v4", **response)
 
     def public_url(self, key: str) -> str:
         endpoint = self.mount.options["endpoint_url"]
@@ -132,3 +212,65 @@ class GCSBackend(ObjectStoreBackend):
                 f"/o/{quote(key, safe='')}?alt=media"
             )
         return f"{PUBLIC_ENDPOINT}/{self.bucket}/{quote(key)}"
+
+
+@functools.cache
+def _upload_file_class() -> type:
+    from fsspec.asyn import sync
+    from gcsfs.core import GCSFile
+
+    class UploadFile(GCSFile):
+        """A gcsfs file whose uploads carry the object parameters gcsfs does not send."""
+
+        def __init__(
+            self, backend: GCSBackend, path: str, mode: str, parameters: dict[str, Any]
+        ) -> None:
+            self.backend, self.parameters = backend, parameters
+            self.upload = backend.sdk_parameters(path, parameters)
+            content = self.upload["resource"]["contentType"]
+            block_size = backend.fs.default_block_size
+            super().__init__(backend.fs, path, mode, block_size, content_type=content)
+
+        def flush(self, force: bool = False) -> None:
+            done = self.forced  # type: ignore[has-type]
+            started = self.offset is not None  # type: ignore[has-type]
+            if force and not started and not self.closed and not done:
+                # All of it fits in one block: one multipart upload, where a
+                # resumable one would take two requests.
+                self.forced = True
+                self._simple_upload()
+                buffer: io.BytesIO = self.buffer  # type: ignore[has-type]
+                self.offset = buffer.seek(0, 2)
+                self.buffer = io.BytesIO()
+                return
+            super().flush(force)
+
+        def _initiate_upload(self) -> None:
+            exclusive = {"ifGenerationMatch": "0"} if "x" in self.mode else {}
+            headers, _ = sync(
+                self.gcsfs.loop,
+                self.gcsfs._call,
+                "POST",
+                f"{self.gcsfs._location}/upload/storage/v1/b/{quote(self.bucket)}/o",
+                uploadType="resumable",
+                json={"name": self.key, **self.upload["resource"]},
+                headers={"X-Upload-Content-Type": self.content_type},
+                **self.upload["query"],
+                **exclusive,
+            )
+            self.location = headers["Location"]
+
+        def _simple_upload(self) -> None:
+            self.buffer.seek(0)
+            exclusive = "x" in self.mode
+            data = self.buffer.read()
+            sync(
+                self.gcsfs.loop,
+                self.backend.pipe_async,
+                self.path,
+                data,
+                exclusive,
+                self.parameters,
+            )
+
+    return UploadFile

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 import email.utils
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
@@ -57,9 +57,11 @@ class HTTPBackend(Backend):
     def relative_name(self, path: str) -> str:
         return unquote(super().relative_name(path))
 
-    def open(self, path: str, mode: str) -> IO[Any]:
-        # Reads fetch byte ranges of one block at a time, never the whole file.
-        return self.fs.open(path, mode)
+    def open(self, path: str, mode: str, parameters: Mapping[str, Any] | None = None) -> IO[Any]:
+        from genro_storage_django.backends.readahead import open_options
+
+        # Reads fetch byte ranges, small ones first (backends.readahead), never the whole file.
+        return self.fs.open(path, mode, **open_options(self.block_size))
 
     def exists(self, path: str) -> bool:
         status = self.run_on_loop(self._head_status, path)

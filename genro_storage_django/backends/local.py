@@ -8,7 +8,7 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any
 
@@ -28,7 +28,8 @@ TEMPORARY_NAME = re.compile(r"\.[0-9a-f]{32}\.part")
 
 def is_temporary(name: str) -> bool:
     """Return True if the file name ``name`` is one of a write in progress (or interrupted)."""
-    return TEMPORARY_NAME.fullmatch(name) is not None
+    # The length and the suffix first: listings ask this of every entry.
+    return len(name) == 38 and name.endswith(".part") and TEMPORARY_NAME.fullmatch(name) is not None
 
 
 class LocalBackend(Backend):
@@ -59,26 +60,38 @@ class LocalBackend(Backend):
     def root(self) -> str:
         return os.path.realpath(self.mount.options["path"]).rstrip(os.sep) or os.sep
 
+    @cached_property
+    def _root_prefix(self) -> str:
+        return self.root if self.root.endswith(os.sep) else f"{self.root}{os.sep}"
+
     def location(self, name: str) -> str:
+        # ``name`` is clean (names.clean_name): segments joined by "/", none
+        # empty, none "." or "..". Runs on every operation: no split unless
+        # a segment may be a temporary file's name.
         if not name:
             return self.root
-        parts = name.split("/")
-        if any(is_temporary(part) for part in parts):
+        if ".part" in name and any(is_temporary(part) for part in name.split("/")):
             raise SuspiciousFileOperation(
                 f"{name!r}: names like .<32 hex digits>.part are kept for files being written."
             )
-        return os.path.join(self.root, *parts)
+        return self._root_prefix + (name if os.sep == "/" else name.replace("/", os.sep))
 
     def local_path(self, path: str) -> str:
         return path
 
-    def open(self, path: str, mode: str) -> IO[Any]:
+    def open(self, path: str, mode: str, parameters: Mapping[str, Any] | None = None) -> IO[Any]:
         if any(flag in mode for flag in "wax"):
             self._makedirs(os.path.dirname(path))
         # The builtin open() is buffered, seekable and as fast as it gets.
         return open(path, mode)
 
-    def write(self, path: str, chunks: Iterable[bytes], overwrite: bool) -> None:
+    def write(
+        self,
+        path: str,
+        chunks: Iterable[bytes],
+        overwrite: bool,
+        parameters: Mapping[str, Any] | None = None,
+    ) -> None:
         def fill(temporary: str) -> None:
             with open(temporary, "wb") as destination:
                 for chunk in chunks:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime
 import io
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any
 
@@ -107,6 +107,7 @@ def _add(table: dict[str, dict[str, int]], directory: str, name: str, step: int)
 
 class MemoryBackend(Backend):
     type_name = "memory"
+    process_local = True
     inline_io = True
     no_io = True
 
@@ -142,7 +143,7 @@ class MemoryBackend(Backend):
             raise FileNotFoundError(path)
         return file
 
-    def open(self, path: str, mode: str) -> IO[Any]:
+    def open(self, path: str, mode: str, parameters: Mapping[str, Any] | None = None) -> IO[Any]:
         if "r" in mode and "+" not in mode:
             # MemoryFileSystem hands out the stored object itself; reading
             # through a copy keeps two readers' positions apart.
@@ -161,7 +162,13 @@ class MemoryBackend(Backend):
         file = self._file(path)
         return as_utc(getattr(file, "accessed", file.modified))
 
-    def write(self, path: str, chunks: Iterable[bytes], overwrite: bool) -> None:
+    def write(
+        self,
+        path: str,
+        chunks: Iterable[bytes],
+        overwrite: bool,
+        parameters: Mapping[str, Any] | None = None,
+    ) -> None:
         from fsspec.implementations.memory import MemoryFile
 
         buffer = io.BytesIO()

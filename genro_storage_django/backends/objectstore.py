@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote
@@ -24,6 +24,7 @@ from genro_storage_django.backends.base import (
     network_problems,
     stream_into,
 )
+from genro_storage_django.object_parameters import PARAMETERS
 from genro_storage_django.schema import Option, Problem
 
 if TYPE_CHECKING:
@@ -35,7 +36,8 @@ if TYPE_CHECKING:
 OBJECT_STORE_OPTIONS: dict[str, Option] = {
     "prefix": Option((str,), default=""),
     "url_expiry": Option((int,), default=3600),
-    "querystring_auth": Option((bool,), default=True),
+    # None: signed URLs unless the mount has a custom_domain, which cannot sign.
+    "querystring_auth": Option((bool,)),
     "custom_domain": Option((str,)),
 }
 #: The user-metadata key of the MD5 that ``write_with_md5()`` stores.
@@ -54,6 +56,7 @@ class ObjectStoreBackend(Backend):
     #: S3 ETag, GCS's md5Hash); if not, ``write_with_md5()`` puts it in the
     #: metadata, which the listing carries (Azure).
     lists_md5: ClassVar[bool] = True
+    parameters = frozenset(PARAMETERS)
 
     @classmethod
     def validate(cls, mount_name: str, options: dict[str, Any]) -> list[Problem]:
@@ -67,7 +70,26 @@ class ObjectStoreBackend(Backend):
                     mount=mount_name,
                 )
             )
+        if options["custom_domain"] and options["querystring_auth"]:
+            problems.append(
+                Problem(
+                    "E036",
+                    f"Mount {mount_name!r}: 'querystring_auth' asks for signed URLs, but "
+                    f"{cls.type_name!r} mounts cannot sign URLs of a 'custom_domain'.",
+                    hint="Remove 'querystring_auth' (URLs on the custom domain are then "
+                    "unsigned), or remove 'custom_domain'.",
+                    mount=mount_name,
+                )
+            )
         return problems
+
+    @property
+    def querystring_auth(self) -> bool:
+        """True if ``url()`` signs its URLs when the credentials can."""
+        options = self.mount.options
+        if options["querystring_auth"] is None:
+            return not options["custom_domain"]
+        return bool(options["querystring_auth"])
 
     @property
     def bucket(self) -> str:
@@ -101,20 +123,34 @@ class ObjectStoreBackend(Backend):
     async def first_key_async(self, prefix: str) -> str | None:
         raise NotImplementedError("subclasses of ObjectStoreBackend must provide first_key_async()")
 
-    async def pipe_async(self, path: str, data: bytes, exclusive: bool) -> None:
+    async def pipe_async(
+        self,
+        path: str,
+        data: bytes,
+        exclusive: bool,
+        parameters: Mapping[str, Any] | None = None,
+    ) -> None:
         """Store ``data`` at ``path`` in one request; ``exclusive`` refuses an existing key."""
         raise NotImplementedError("subclasses of ObjectStoreBackend must provide pipe_async()")
 
-    def multipart_writer(self, path: str, overwrite: bool) -> Writer | None:
+    def multipart_writer(
+        self, path: str, overwrite: bool, parameters: Mapping[str, Any] | None = None
+    ) -> Writer | None:
         """Return a native ``Writer`` that uploads ``path`` in parts, or None to use a thread."""
         return None
 
-    def write_options(self, path: str) -> dict[str, Any]:
-        """Return the keyword arguments of ``fs.open()`` that set the Content-Type of ``path``."""
-        return {}
+    def write_options(
+        self, path: str, parameters: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Return the keyword arguments of the fsspec class's writes that store the
+        object ``parameters`` of ``path`` (see ``Backend.object_parameters()``).
 
-    def metadata_options(self, metadata: dict[str, str]) -> dict[str, Any]:
-        """Return the keyword arguments of ``fs.open()`` that store user ``metadata`` on a file."""
+        Without a ``content_type`` parameter, the type is guessed from the name.
+        """
+        return self.sdk_parameters(path, self.object_parameters(path, parameters))
+
+    def sdk_parameters(self, path: str, parameters: Mapping[str, Any]) -> dict[str, Any]:
+        """Return ``parameters`` in the SDK's terms, as ``write_options()`` gives them."""
         return {}
 
     def write_with_md5(self, path: str, chunks: Iterable[bytes], md5: str) -> None:
@@ -123,8 +159,9 @@ class ObjectStoreBackend(Backend):
         A multipart upload's ETag is no MD5: ``checksums()`` reads this one back
         (``collectstatic`` compares by it, genro_storage_django.collect).
         """
-        options = {**self.write_options(path), **self.metadata_options({MD5_METADATA: md5})}
-        stream_into(self.fs.open(path, "wb", **options), chunks)
+        parameters = self.object_parameters(path)
+        parameters["metadata"] = {**parameters.get("metadata", {}), MD5_METADATA: md5}
+        stream_into(self.open(path, "wb", parameters), chunks)
 
     def can_sign(self) -> bool:
         """Return True if the mount's credentials can sign URLs without a request."""
@@ -134,7 +171,11 @@ class ObjectStoreBackend(Backend):
         """Return True if the settings name credentials that sign URLs, without loading them."""
         return self.can_sign()
 
-    def signed_url(self, path: str, expiry: int) -> str:
+    def signed_url(self, path: str, expiry: int, disposition: str | None = None) -> str:
+        """Return a URL of ``path`` signed for ``expiry`` seconds, made without a request.
+
+        With ``disposition``, the response carries that Content-Disposition.
+        """
         raise NotImplementedError("subclasses of ObjectStoreBackend must provide signed_url()")
 
     def public_url(self, key: str) -> str:
@@ -143,26 +184,34 @@ class ObjectStoreBackend(Backend):
 
     # The Backend contract
 
-    def open(self, path: str, mode: str) -> IO[Any]:
+    def open(self, path: str, mode: str, parameters: Mapping[str, Any] | None = None) -> IO[Any]:
         if any(flag in mode for flag in "wax"):
-            return self.fs.open(path, mode, **self.write_options(path))
-        file = self.fs.open(path, mode)
+            return self.fs.open(path, mode, **self.write_options(path, parameters))
+        from genro_storage_django.backends.readahead import open_options
+
+        file = self.fs.open(path, mode, **open_options(self.block_size))
         # fsspec opens a key prefix as an empty file: it is a directory.
         if (getattr(file, "details", None) or {}).get("type") == "directory":
             file.close()
             raise IsADirectoryError(path)
         return file
 
-    def write(self, path: str, chunks: Iterable[bytes], overwrite: bool) -> None:
+    def write(
+        self,
+        path: str,
+        chunks: Iterable[bytes],
+        overwrite: bool,
+        parameters: Mapping[str, Any] | None = None,
+    ) -> None:
         chunks = iter(chunks)
         first = next((chunk for chunk in chunks if chunk), b"")
         if not first:
             # An empty object: one conditional request, as put_async() sends.
-            self.run_on_loop(self.put_async, path, b"", overwrite)
+            self.run_on_loop(self.put_async, path, b"", overwrite, parameters)
             return
         # "xb" makes the store refuse the commit if the key was taken meanwhile.
         mode = "wb" if overwrite else "xb"
-        stream_into(self.open(path, mode), itertools.chain([first], chunks))
+        stream_into(self.open(path, mode, parameters), itertools.chain([first], chunks))
 
     def exists(self, path: str) -> bool:
         return self.run_on_loop(self.exists_async, path)
@@ -183,10 +232,8 @@ class ObjectStoreBackend(Backend):
         self.run_on_loop(self.delete_tree_async, path)
 
     def signs_urls(self) -> bool:
-        options = self.mount.options
-        return bool(
-            options["querystring_auth"] and not options["custom_domain"] and self.credentials_sign()
-        )
+        custom_domain = self.mount.options["custom_domain"]
+        return bool(self.querystring_auth and not custom_domain and self.credentials_sign())
 
     def url(self, path: str, name: str, signed: bool = True) -> str | None:
         options = self.mount.options
@@ -195,9 +242,14 @@ class ObjectStoreBackend(Backend):
             domain = options["custom_domain"].rstrip("/")
             domain = domain if "://" in domain else f"https://{domain}"
             return f"{domain}/{quote(key)}"
-        if signed and options["querystring_auth"] and self.can_sign():
+        if signed and self.querystring_auth and self.can_sign():
             return self.signed_url(path, options["url_expiry"])
         return self.public_url(key)
+
+    def download_url(self, path: str, expiry: int, disposition: str | None) -> str | None:
+        if self.mount.options["custom_domain"] or not self.can_sign():
+            return None
+        return self.signed_url(path, expiry, disposition)
 
     # The same operations as coroutines, on fsspec's event loop (backends.aio).
 
@@ -312,6 +364,12 @@ class ObjectStoreBackend(Backend):
     async def write_async(self, path: str, data: bytes) -> None:
         await self.pipe_async(path, data, exclusive=False)
 
-    async def put_async(self, path: str, data: bytes, overwrite: bool) -> None:
+    async def put_async(
+        self,
+        path: str,
+        data: bytes,
+        overwrite: bool,
+        parameters: Mapping[str, Any] | None = None,
+    ) -> None:
         """``write()`` of one block, in one request: conditional unless ``overwrite``."""
-        await self.pipe_async(path, data, exclusive=not overwrite)
+        await self.pipe_async(path, data, exclusive=not overwrite, parameters=parameters)

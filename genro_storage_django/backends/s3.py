@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import itertools
-from collections.abc import Awaitable, Iterable, Iterator
+from collections.abc import Awaitable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -14,6 +14,7 @@ from genro_storage_django.backends.base import (
     NETWORK_OPTIONS,
     TIMED_OUT,
     Backend,
+    Entry,
     Leftover,
     as_utc,
 )
@@ -28,6 +29,41 @@ from genro_storage_django.schema import Option
 if TYPE_CHECKING:
     from s3fs import S3FileSystem
 
+#: The object parameters with a field of the same meaning in PutObject and
+#: CreateMultipartUpload (encryption has two: see ``sdk_parameters()``).
+S3_FIELDS = {
+    "cache_control": "CacheControl",
+    "content_disposition": "ContentDisposition",
+    "content_encoding": "ContentEncoding",
+    "content_language": "ContentLanguage",
+    "content_type": "ContentType",
+    "metadata": "Metadata",
+    "acl": "ACL",
+    "storage_class": "StorageClass",
+}
+#: S3's canned ACLs.
+CANNED_ACLS = (
+    "private",
+    "public-read",
+    "public-read-write",
+    "authenticated-read",
+    "aws-exec-read",
+    "bucket-owner-read",
+    "bucket-owner-full-control",
+)
+STORAGE_CLASSES = (
+    "STANDARD",
+    "REDUCED_REDUNDANCY",
+    "STANDARD_IA",
+    "ONEZONE_IA",
+    "INTELLIGENT_TIERING",
+    "GLACIER",
+    "DEEP_ARCHIVE",
+    "OUTPOSTS",
+    "GLACIER_IR",
+    "SNOW",
+    "EXPRESS_ONEZONE",
+)
 NO_CREATION_TIME = (
     "S3 records only when an object was last written (get_modified_time()), "
     "not when its name was first created."
@@ -38,6 +74,8 @@ class S3Backend(ObjectStoreBackend):
     type_name = "s3"
     requires = ("s3fs",)
     version_marker = "?versionId="
+    parameter_choices = {"acl": CANNED_ACLS, "storage_class": STORAGE_CLASSES}
+    lists_in_key_order = True
     options = {
         "bucket": Option((str,), required=True),
         "region": Option((str,)),
@@ -106,6 +144,34 @@ class S3Backend(ObjectStoreBackend):
             "Metadata": response.get("Metadata") or {},
         }
 
+    def scandir_page(
+        self, path: str, limit: int, token: str | None
+    ) -> tuple[list[Entry], str | None]:
+        prefix = self.key(path)
+        prefix = f"{prefix}/" if prefix else ""
+        request: dict[str, Any] = {
+            "Bucket": self.bucket,
+            "Prefix": prefix,
+            "Delimiter": "/",
+            "MaxKeys": limit,
+        }
+        if token:
+            request["ContinuationToken"] = token
+        response = self.run_on_loop(self.fs._call_s3, "list_objects_v2", **request)
+        entries = [
+            Entry(item["Prefix"][len(prefix) :].rstrip("/"), True)
+            for item in response.get("CommonPrefixes") or []
+        ]
+        for item in response.get("Contents") or []:
+            name = item["Key"][len(prefix) :]
+            if name:  # not the folder's own marker object
+                modified = self.modified_from_info(item)
+                entries.append(Entry(name, False, item.get("Size"), modified))
+        # Key order: a folder's key is its name followed by "/".
+        entries.sort(key=lambda entry: f"{entry.name}/" if entry.is_dir else entry.name)
+        truncated = response.get("IsTruncated")
+        return entries, response.get("NextContinuationToken") if truncated else None
+
     def created_time(self, path: str) -> datetime.datetime:
         raise NotImplementedError(NO_CREATION_TIME)
 
@@ -144,9 +210,6 @@ class S3Backend(ObjectStoreBackend):
         # A multipart upload's ETag ("<hash>-<parts>") is not the MD5 of the content.
         return {"md5": etag} if etag and "-" not in etag else {}
 
-    def metadata_options(self, metadata: dict[str, str]) -> dict[str, Any]:
-        return {"Metadata": metadata}
-
     def same_filesystem(self, other: Backend) -> bool:
         # One endpoint and one set of credentials copy on the server, across buckets.
         keys = ("endpoint_url", "region", "anon", "key", "secret", "token", "s3_options")
@@ -168,12 +231,19 @@ class S3Backend(ObjectStoreBackend):
         assert isinstance(other, S3Backend)
         # One CopyObject request: s3fs's cp_file first asks for the size (a HEAD)
         # to choose a multipart copy, which only objects over 5 GiB need.
+        # The copy keeps the source's headers and metadata, unless the
+        # destination mount has object parameters for the name: those replace them.
+        parameters = other.object_parameters(destination)
+        replace = other.sdk_parameters(destination, parameters) if parameters else {}
+        if replace:
+            replace["MetadataDirective"] = "REPLACE"
         try:
             await self.fs._call_s3(
                 "copy_object",
                 Bucket=other.bucket,
                 Key=other.key(destination),
                 CopySource={"Bucket": self.bucket, "Key": self.key(source)},
+                **replace,
             )
         except (FileNotFoundError, PermissionError):
             raise
@@ -182,18 +252,25 @@ class S3Backend(ObjectStoreBackend):
             await self.fs._cp_file(source, destination)
         return True
 
-    def write(self, path: str, chunks: Iterable[bytes], overwrite: bool) -> None:
+    def write(
+        self,
+        path: str,
+        chunks: Iterable[bytes],
+        overwrite: bool,
+        parameters: Mapping[str, Any] | None = None,
+    ) -> None:
         if not overwrite:
-            super().write(path, chunks, overwrite)
+            super().write(path, chunks, overwrite, parameters)
             return
         chunks = iter(chunks)
         head = list(itertools.islice(chunks, 2))
         if len(head) < 2:
             # One chunk (a small file, as transfers send them): one PutObject,
             # without the buffered file's extra hops to s3fs's event loop.
-            self.run_on_loop(self.write_async, path, head[0] if head else b"")
+            data = head[0] if head else b""
+            self.run_on_loop(self.pipe_async, path, data, False, parameters)
             return
-        super().write(path, itertools.chain(head, chunks), overwrite)
+        super().write(path, itertools.chain(head, chunks), overwrite, parameters)
 
     def read(self, path: str) -> bytes:
         return self.run_on_loop(self.read_async, path)
@@ -205,9 +282,16 @@ class S3Backend(ObjectStoreBackend):
     async def read_range_async(self, path: str, start: int, end: int) -> bytes:
         return bytes(await self.fs._cat_file(path, start=start, end=end, max_concurrency=1))
 
-    async def pipe_async(self, path: str, data: bytes, exclusive: bool) -> None:
+    async def pipe_async(
+        self,
+        path: str,
+        data: bytes,
+        exclusive: bool,
+        parameters: Mapping[str, Any] | None = None,
+    ) -> None:
         mode = "create" if exclusive else "overwrite"
-        await self.fs._pipe_file(path, data, mode=mode, **self.write_options(path))
+        options = self.write_options(path, parameters)
+        await self.fs._pipe_file(path, data, mode=mode, **options)
 
     def leftovers(self, older_than: datetime.timedelta) -> Iterator[Leftover]:
         # Multipart uploads a client never completed nor aborted: their parts
@@ -242,18 +326,31 @@ class S3Backend(ObjectStoreBackend):
                 "abort_multipart_upload", Bucket=self.bucket, Key=key, UploadId=upload_id
             )
 
-    def multipart_writer(self, path: str, overwrite: bool) -> MultipartUpload:
-        return MultipartUpload(self, path, overwrite)
+    def multipart_writer(
+        self, path: str, overwrite: bool, parameters: Mapping[str, Any] | None = None
+    ) -> MultipartUpload:
+        return MultipartUpload(self, path, overwrite, self.write_options(path, parameters))
 
-    def write_options(self, path: str) -> dict[str, Any]:
-        return {"ContentType": content_type(path)}
+    def sdk_parameters(self, path: str, parameters: Mapping[str, Any]) -> dict[str, Any]:
+        options = {"ContentType": content_type(path)}
+        options.update(
+            {S3_FIELDS[key]: value for key, value in parameters.items() if key in S3_FIELDS}
+        )
+        encryption = parameters.get("encryption")
+        if encryption == "AES256":
+            options["ServerSideEncryption"] = "AES256"
+        elif encryption:
+            # Anything else names a KMS key (an id, an ARN or an alias).
+            options.update(ServerSideEncryption="aws:kms", SSEKMSKeyId=encryption)
+        return options
 
     def can_sign(self) -> bool:
         return not self.mount.options["anon"]
 
-    def signed_url(self, path: str, expiry: int) -> str:
+    def signed_url(self, path: str, expiry: int, disposition: str | None = None) -> str:
         # botocore signs locally: no request is made.
-        return self.fs.url(path, expires=expiry)
+        response = {"ResponseContentDisposition": disposition} if disposition else {}
+        return self.fs.url(path, expires=expiry, **response)
 
     def public_url(self, key: str) -> str:
         options = self.mount.options
@@ -270,8 +367,12 @@ class MultipartUpload:
     upload, so no part is left behind to be paid for.
     """
 
-    def __init__(self, backend: S3Backend, path: str, overwrite: bool) -> None:
+    def __init__(
+        self, backend: S3Backend, path: str, overwrite: bool, options: dict[str, Any]
+    ) -> None:
         self.backend, self.path, self.overwrite = backend, path, overwrite
+        #: CreateMultipartUpload's object parameters (``S3Backend.write_options()``).
+        self.options = options
         self.key = backend.key(path)
         self.buffer = aio.Chunks()
         self.parts: list[dict[str, Any]] = []
@@ -290,8 +391,8 @@ class MultipartUpload:
 
     async def _upload(self, data: bytes) -> None:
         if self.upload_id is None:
-            options = self.backend.write_options(self.path)
-            self.upload_id = (await self._s3("create_multipart_upload", **options))["UploadId"]
+            answer = await self._s3("create_multipart_upload", **self.options)
+            self.upload_id = answer["UploadId"]
         number = len(self.parts) + 1
         answer = await self._s3(
             "upload_part", UploadId=self.upload_id, PartNumber=number, Body=data

@@ -9,7 +9,7 @@ import os
 import posixpath
 import socket
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any
 
@@ -186,12 +186,18 @@ class SFTPBackend(PerThreadFilesystem):
     def location(self, name: str) -> str:
         return f"{self.root}/{name}" if name else self.root or "/"
 
-    def open(self, path: str, mode: str) -> IO[Any]:
+    def open(self, path: str, mode: str, parameters: Mapping[str, Any] | None = None) -> IO[Any]:
         if not any(flag in mode for flag in "wax"):
             return self.fs.open(path, mode)
         return self._staged(path, mode, overwrite=True)
 
-    def write(self, path: str, chunks: Iterable[bytes], overwrite: bool) -> None:
+    def write(
+        self,
+        path: str,
+        chunks: Iterable[bytes],
+        overwrite: bool,
+        parameters: Mapping[str, Any] | None = None,
+    ) -> None:
         if not overwrite and self.fs.exists(path):
             raise FileExistsError(path)
         stream_into(self._staged(path, "wb", overwrite), chunks)

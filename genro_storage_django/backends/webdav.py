@@ -6,7 +6,7 @@ import datetime
 import io
 import posixpath
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import nullcontext, suppress
 from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any
@@ -88,7 +88,7 @@ class WebDAVBackend(Backend):
         root = self.mount_root.strip("/")
         return path[len(root) :].lstrip("/") if root and path.startswith(root) else path
 
-    def open(self, path: str, mode: str) -> IO[Any]:
+    def open(self, path: str, mode: str, parameters: Mapping[str, Any] | None = None) -> IO[Any]:
         if any(flag in mode for flag in "wax"):
             self.makedirs(posixpath.dirname(path))
             # A write is buffered in a temporary file and sent in one PUT on close.
@@ -111,7 +111,13 @@ class WebDAVBackend(Backend):
             return spooled
         return io.TextIOWrapper(spooled, encoding="utf-8")  # type: ignore[type-var]
 
-    def write(self, path: str, chunks: Iterable[bytes], overwrite: bool) -> None:
+    def write(
+        self,
+        path: str,
+        chunks: Iterable[bytes],
+        overwrite: bool,
+        parameters: Mapping[str, Any] | None = None,
+    ) -> None:
         from webdav4.client import HTTPError
 
         self.makedirs(posixpath.dirname(path))

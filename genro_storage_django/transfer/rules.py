@@ -6,6 +6,7 @@ import datetime
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+from typing import NamedTuple
 
 from genro_storage_django.names import clean_name
 from genro_storage_django.transfer.listing import FileStat
@@ -25,21 +26,28 @@ def check_skip(skip: str) -> None:
         raise ValueError(f"skip must be one of {', '.join(SKIP_RULES)}, not {skip!r}.")
 
 
-def verdict(skip: str, source: FileStat, target: FileStat | None) -> tuple[str, str]:
-    """Return ``(action, reason)``: copy, skip, or hash (compare the contents to decide)."""
+class Verdict(NamedTuple):
+    """What the listings decide for one file: ``action`` copy, skip, or hash (compare first)."""
+
+    action: str
+    reason: str
+
+
+def verdict(skip: str, source: FileStat, target: FileStat | None) -> Verdict:
+    """Return the verdict of rule ``skip`` on a file listed as ``source`` and ``target``."""
     if skip == "never":
-        return "copy", "always copy"
+        return Verdict("copy", "always copy")
     if target is None:
-        return "copy", "new"
+        return Verdict("copy", "new")
     if skip == "exists":
-        return "skip", "exists"
+        return Verdict("skip", "exists")
     if target.size != source.size:
-        return "copy", "size differs"
+        return Verdict("copy", "size differs")
     if skip == "hash":
-        return "hash", ""
+        return Verdict("hash", "same size")
     if skip == "size-time" and _older(target, source):
-        return "copy", "source is newer"
-    return "skip", "same size"
+        return Verdict("copy", "source is newer")
+    return Verdict("skip", "same size")
 
 
 def _older(target: FileStat, source: FileStat) -> bool:

@@ -151,6 +151,7 @@ class Command(BaseCommand):
         )
         self.add_filters(parser)
         self.add_controls(parser)
+        self.add_celery(parser)
         parser.add_argument(
             "--no-progress", action="store_true", help="No progress bar, even on a terminal."
         )
@@ -234,6 +235,35 @@ class Command(BaseCommand):
             help="Move at most SIZE bytes per second, all workers together (10M: 10 MiB/s).",
         )
 
+    def add_celery(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--celery",
+            action="store_true",
+            help="Copy on the project's Celery workers, in shards (needs the celery extra, "
+            "a result backend and running workers; not for memory mounts).",
+        )
+        parser.add_argument(
+            "--shard-files",
+            type=int,
+            default=transfer.SHARD_FILES,
+            metavar="N",
+            help=f"With --celery: files per shard at most (default: {transfer.SHARD_FILES}).",
+        )
+        parser.add_argument(
+            "--shard-size",
+            type=cli.size_argument,
+            default=transfer.SHARD_BYTES,
+            metavar="SIZE",
+            help="With --celery: bytes per shard at most (default: 256M).",
+        )
+        parser.add_argument(
+            "--celery-timeout",
+            type=float,
+            default=5.0,
+            metavar="SECONDS",
+            help="With --celery: how long to wait for a worker to answer (default: 5).",
+        )
+
     def handle(self, *args: Any, **options: Any) -> None:
         verbosity = 0 if options["json"] else options["verbosity"]
         progress = not options["no_progress"] and verbosity > 0 and sys.stderr.isatty()
@@ -251,12 +281,17 @@ class Command(BaseCommand):
 
     def copy(self, options: dict[str, Any], reporter: Reporter) -> TransferResult:
         files_from = options["files_from"]
+        celery = {}
+        if options["celery"]:
+            celery = {key: options[key] for key in CELERY_OPTIONS}
         return transfer.copy(
             options["source"],
             options["destination"],
             listener=reporter,
             files_from=None if files_from is None else read_names(files_from),
+            engine="celery" if options["celery"] else "threads",
             **{key: options[key] for key in COPY_OPTIONS},
+            **celery,
         )
 
     def fail_if_incomplete(self, result: TransferResult) -> None:
@@ -291,3 +326,5 @@ COPY_OPTIONS = (
     "retries",
     "bwlimit",
 )
+#: The options of ``--celery`` copies.
+CELERY_OPTIONS = ("shard_files", "shard_size", "celery_timeout")

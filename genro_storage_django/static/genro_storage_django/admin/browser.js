@@ -1,0 +1,274 @@
+"use strict";
+// The folder page: selection for the bulk actions, the row menus of small
+// screens, and uploads of dropped files and folders. Without this script the
+// checkboxes and links still work; only drag and drop needs it.
+(function () {
+  var PARALLEL = 3;
+
+  function setUpSelection(page) {
+    var form = page.querySelector("#storage-bulk");
+    if (!form) {
+      return;
+    }
+    var all = page.querySelector(".storage-select-all");
+    var boxes = Array.prototype.slice.call(page.querySelectorAll(".storage-select"));
+    var status = form.querySelector(".storage-selected");
+    var buttons = form.querySelectorAll("button[name=action]");
+    function update() {
+      var count = boxes.filter(function (box) { return box.checked; }).length;
+      status.textContent = count ? form.dataset.selectedLabel + " " + count : "";
+      buttons.forEach(function (button) { button.disabled = count === 0; });
+      if (all) {
+        all.checked = count > 0 && count === boxes.length;
+        all.indeterminate = count > 0 && count < boxes.length;
+      }
+    }
+    boxes.forEach(function (box) { box.addEventListener("change", update); });
+    if (all) {
+      all.hidden = boxes.length === 0;
+      all.addEventListener("change", function () {
+        boxes.forEach(function (box) { box.checked = all.checked; });
+        update();
+      });
+    }
+    update();
+  }
+
+  function setUpMenus(page) {
+    page.querySelectorAll(".storage-menu-button").forEach(function (button) {
+      var cell = button.parentElement;
+      button.hidden = false;
+      function close() {
+        cell.classList.remove("storage-open");
+        button.setAttribute("aria-expanded", "false");
+      }
+      button.addEventListener("click", function () {
+        var open = !cell.classList.contains("storage-open");
+        page.querySelectorAll(".storage-actions.storage-open").forEach(function (other) {
+          other.classList.remove("storage-open");
+          other.querySelector(".storage-menu-button").setAttribute("aria-expanded", "false");
+        });
+        cell.classList.toggle("storage-open", open);
+        button.setAttribute("aria-expanded", String(open));
+        if (open) {
+          var first = cell.querySelector(".storage-action-links a");
+          if (first) {
+            first.focus();
+          }
+        }
+      });
+      cell.addEventListener("keydown", function (event) {
+        if (event.key === "Escape" && cell.classList.contains("storage-open")) {
+          close();
+          button.focus();
+        }
+      });
+    });
+  }
+
+  // Drag and drop: every file is posted on its own, with its path below the
+  // folder it was dropped into, so the server rebuilds the folder structure.
+  function readDirectory(entry, prefix, found) {
+    return new Promise(function (resolve) {
+      var reader = entry.createReader();
+      var children = [];
+      function next() {
+        reader.readEntries(function (batch) {
+          if (!batch.length) {
+            Promise.all(children.map(function (child) {
+              return walk(child, prefix + entry.name + "/", found);
+            })).then(resolve);
+            return;
+          }
+          children = children.concat(Array.prototype.slice.call(batch));
+          next();
+        }, function () { resolve(); });
+      }
+      next();
+    });
+  }
+
+  function walk(entry, prefix, found) {
+    if (entry.isDirectory) {
+      return readDirectory(entry, prefix, found);
+    }
+    return new Promise(function (resolve) {
+      entry.file(function (file) {
+        found.push({file: file, path: prefix + file.name});
+        resolve();
+      }, function () { resolve(); });
+    });
+  }
+
+  function collect(dataTransfer) {
+    var found = [];
+    var waits = [];
+    var items = dataTransfer.items ? Array.prototype.slice.call(dataTransfer.items) : [];
+    items.forEach(function (item) {
+      var entry = item.webkitGetAsEntry ? item.webkitGetAsEntry() : null;
+      if (entry) {
+        waits.push(walk(entry, "", found));
+      } else if (item.kind === "file") {
+        var file = item.getAsFile();
+        if (file) {
+          found.push({file: file, path: file.name});
+        }
+      }
+    });
+    if (!items.length) {
+      Array.prototype.forEach.call(dataTransfer.files, function (file) {
+        found.push({file: file, path: file.name});
+      });
+    }
+    return Promise.all(waits).then(function () { return found; });
+  }
+
+  function Queue(zone, token) {
+    this.zone = zone;
+    this.token = token;
+    this.list = zone.querySelector(".storage-queue");
+    this.done = zone.querySelector(".storage-queue-done");
+    this.waiting = [];
+    this.running = 0;
+    this.left = 0;
+  }
+
+  Queue.prototype.add = function (found) {
+    var queue = this;
+    found.forEach(function (item) {
+      var row = document.createElement("li");
+      var name = document.createElement("span");
+      var progress = document.createElement("progress");
+      var status = document.createElement("span");
+      var cancel = document.createElement("button");
+      name.className = "storage-queue-name";
+      name.textContent = item.path;
+      progress.max = 100;
+      progress.value = 0;
+      progress.setAttribute("aria-label", item.path);
+      status.className = "storage-queue-status";
+      status.textContent = queue.zone.dataset.waitingLabel;
+      cancel.type = "button";
+      cancel.className = "button storage-cancel";
+      cancel.textContent = queue.zone.dataset.cancelLabel;
+      row.append(name, progress, status, cancel);
+      queue.list.appendChild(row);
+      var task = {item: item, row: row, progress: progress, status: status, xhr: null, over: false};
+      cancel.addEventListener("click", function () { queue.cancel(task); });
+      queue.waiting.push(task);
+      queue.left += 1;
+    });
+    this.done.hidden = true;
+    this.pump();
+  };
+
+  Queue.prototype.finish = function (task, state, text) {
+    if (task.over) {
+      return;
+    }
+    task.over = true;
+    task.row.dataset.state = state;
+    task.status.textContent = text;
+    task.row.querySelector(".storage-cancel").disabled = true;
+    this.left -= 1;
+    if (task.xhr) {
+      this.running -= 1;
+    }
+    if (this.left === 0) {
+      this.done.hidden = false;
+    }
+    this.pump();
+  };
+
+  Queue.prototype.cancel = function (task) {
+    if (task.xhr) {
+      task.xhr.abort();
+    }
+    this.finish(task, "cancelled", this.zone.dataset.cancelledLabel);
+  };
+
+  Queue.prototype.pump = function () {
+    while (this.running < PARALLEL && this.waiting.length) {
+      var task = this.waiting.shift();
+      if (!task.over) {
+        this.send(task);
+      }
+    }
+  };
+
+  Queue.prototype.send = function (task) {
+    var queue = this;
+    var data = new FormData();
+    data.append("csrfmiddlewaretoken", this.token);
+    data.append("files", task.item.file, task.item.file.name);
+    data.append("relative_path", task.item.path);
+    data.append("quiet", "1");
+    var xhr = new XMLHttpRequest();
+    task.xhr = xhr;
+    this.running += 1;
+    task.status.textContent = "0%";
+    xhr.upload.addEventListener("progress", function (event) {
+      if (event.lengthComputable) {
+        var percent = Math.round((event.loaded / event.total) * 100);
+        task.progress.value = percent;
+        task.status.textContent = percent + "%";
+      }
+    });
+    xhr.addEventListener("load", function () {
+      if (xhr.status === 200) {
+        task.progress.value = 100;
+        queue.finish(task, "done", queue.zone.dataset.doneLabel);
+      } else {
+        queue.finish(task, "failed", xhr.status + " " + xhr.statusText);
+      }
+    });
+    xhr.addEventListener("error", function () {
+      queue.finish(task, "failed", queue.zone.dataset.failedLabel);
+    });
+    xhr.open("POST", this.zone.dataset.uploadUrl);
+    xhr.setRequestHeader("X-Requested-With", "XMLHttpRequest");
+    xhr.send(data);
+  };
+
+  function setUpDrop(page) {
+    var zone = page.querySelector("[data-storage-drop]");
+    var tokenInput = page.querySelector(".storage-upload input[name=csrfmiddlewaretoken]");
+    if (!zone || !tokenInput) {
+      return;
+    }
+    zone.hidden = false;
+    var queue = new Queue(zone, tokenInput.value);
+    ["dragenter", "dragover"].forEach(function (type) {
+      zone.addEventListener(type, function (event) {
+        event.preventDefault();
+        zone.classList.add("storage-dragging");
+      });
+    });
+    zone.addEventListener("dragleave", function () {
+      zone.classList.remove("storage-dragging");
+    });
+    zone.addEventListener("drop", function (event) {
+      event.preventDefault();
+      zone.classList.remove("storage-dragging");
+      collect(event.dataTransfer).then(function (found) { queue.add(found); });
+    });
+    var folderInput = zone.querySelector(".storage-folder-input");
+    folderInput.addEventListener("change", function () {
+      var found = Array.prototype.map.call(folderInput.files, function (file) {
+        return {file: file, path: file.webkitRelativePath || file.name};
+      });
+      queue.add(found);
+      folderInput.value = "";
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var page = document.querySelector(".storage-directory");
+    if (!page) {
+      return;
+    }
+    setUpSelection(page);
+    setUpMenus(page);
+    setUpDrop(page);
+  });
+})();

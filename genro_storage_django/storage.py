@@ -250,6 +250,36 @@ class MountStorage(AsyncStorageMixin, Storage):
         """
         return download.url_for(self.backend, name, expires_in, download_name, inline)
 
+    def upload_target(
+        self,
+        name: str,
+        *,
+        max_size: int,
+        content_type: str | None = None,
+        expires_in: int | None = None,
+    ) -> dict[str, Any]:
+        """Return what a browser needs to store a file under ``name`` itself.
+
+        Parameters
+        ----------
+        name : the wished name; ``get_available_name()`` applies unless the
+            mount overwrites. On a ``readwrite`` mount an existing name is
+            refused (``UploadRefused``, code "exists"): it may not be replaced.
+        max_size : the largest body, in bytes, the target accepts.
+        content_type : the only Content-Type accepted; by default the mount's
+            object parameters' or the one the name suggests.
+        expires_in : seconds the target is valid (the mount's ``url_expiry``).
+
+        The answer (genro_storage_django.direct_uploads) is ``{"method",
+        "url", "fields"}`` (a multipart POST, ``file`` last) or ``{"method",
+        "url", "headers"}`` (a PUT of the raw body), with the final ``name``
+        and the ``ticket`` that ``direct_uploads.verify()`` checks. Raise
+        ``MountPermissionError`` on a read-only mount.
+        """
+        from genro_storage_django import direct_uploads
+
+        return direct_uploads.target(self, name, max_size, content_type, expires_in)
+
     def get_object_parameters(self, name: str) -> dict[str, Any]:
         """Return the object parameters of the file ``name`` when it is written.
 

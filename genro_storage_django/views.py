@@ -16,16 +16,20 @@ from django.http import (
     HttpRequest,
     HttpResponse,
     HttpResponseBase,
+    JsonResponse,
     StreamingHttpResponse,
 )
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date, quote_etag
-from django.views.decorators.http import require_safe
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from genro_storage_django import object_parameters, serving
+from genro_storage_django import direct_uploads, object_parameters, serving
 from genro_storage_django.async_storage import AsyncMountFile
 from genro_storage_django.conf import mount_names
 from genro_storage_django.content_types import content_type
+from genro_storage_django.direct_uploads import UploadRefused
+from genro_storage_django.exceptions import MountPermissionError
 from genro_storage_django.names import clean_name
 from genro_storage_django.storage import MountStorage, get_storage
 
@@ -236,3 +240,74 @@ async def _astream(handle: AsyncMountFile, length: int) -> AsyncIterator[bytes]:
                 break
             length -= len(chunk)
             yield chunk
+
+
+# Direct uploads (genro_storage_django.direct_uploads)
+
+#: The status of each refusal of the upload view.
+_UPLOAD_STATUS = {"too_large": 413, "content_type": 415, "exists": 409}
+
+
+def _refused(refused: UploadRefused, status: int) -> JsonResponse:
+    return JsonResponse({"error": str(refused), "code": refused.code}, status=status)
+
+
+def _granted_storage(mount: str) -> MountStorage:
+    if mount not in mount_names():
+        raise UploadRefused("forged")  # signed for a mount removed since
+    return get_storage(mount)
+
+
+@csrf_exempt  # the signed token authorises the request, as a presigned URL does
+@require_http_methods(["PUT"])
+def direct_upload(request: HttpRequest, token: str) -> HttpResponseBase:
+    """Store the raw request body as the file a ``direct_uploads`` token names.
+
+    The body streams to the mount, published only when complete and within
+    the size limit: nothing is left of a refused upload.
+    """
+    try:
+        terms = direct_uploads.upload_terms(token)
+        storage = _granted_storage(terms["m"])
+        if not direct_uploads.allowed_type(request.META.get("CONTENT_TYPE", ""), [terms["t"]]):
+            raise UploadRefused("content_type", type=request.META.get("CONTENT_TYPE", ""))
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+        direct_uploads.receive(storage, terms, request, length)
+    except UploadRefused as refused:
+        return _refused(refused, _UPLOAD_STATUS.get(refused.code, 403))
+    except FileExistsError:
+        return _refused(UploadRefused("exists"), 409)
+    return JsonResponse({"name": terms["n"]}, status=201)
+
+
+@require_POST
+def upload_target(request: HttpRequest) -> HttpResponseBase:
+    """Answer a ``grant()`` holder's ask for one file's upload target, as JSON.
+
+    Form fields: ``grant``, ``filename``, ``size``, ``content_type``. The
+    grant is all the authorisation: the page that holds it decided who uploads.
+    """
+    try:
+        storage, terms = direct_uploads.read_grant(_granted_storage, request.POST.get("grant", ""))
+    except UploadRefused as refused:
+        return _refused(refused, 403)
+    filename = request.POST.get("filename", "")
+    try:
+        size = int(request.POST.get("size", ""))
+        name = clean_name(terms["p"] + storage.get_valid_name(filename))
+    except (ValueError, SuspiciousFileOperation):
+        return JsonResponse({"error": "Invalid file name or size.", "code": "invalid"}, status=400)
+    kind = request.POST.get("content_type") or content_type(filename)
+    try:
+        if size > terms["s"]:
+            raise UploadRefused("too_large", limit=terms["s"])
+        if not direct_uploads.allowed_type(kind, terms["t"]):
+            raise UploadRefused("content_type", type=kind)
+        if not storage.file_overwrite:
+            name = storage.get_available_name(name)
+        answer = storage.upload_target(name, max_size=terms["s"], content_type=kind)
+    except MountPermissionError:
+        return _refused(UploadRefused("read_only"), 400)
+    except UploadRefused as refused:
+        return _refused(refused, 400)
+    return JsonResponse(answer)

@@ -88,3 +88,9 @@ def make_storage(mount_config: dict[str, Any]):
     yield factory
     for context in reversed(stack):
         context.disable()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from tests import liveserver
+
+    liveserver.install()

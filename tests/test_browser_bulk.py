@@ -198,6 +198,32 @@ def test_drop_files_and_upload_a_folder_with_progress_and_cancel(
     expect(row(page, "album/")).to_be_visible()
 
 
+def test_an_upload_after_the_session_ended_is_reported_not_saved(
+    chromium: Browser,  # noqa: F811
+    live_server: Any,
+    media: Path,  # noqa: F811
+    superuser: Any,  # noqa: F811
+) -> None:
+    # The admin answers a logged-out upload with the login page, and
+    # XMLHttpRequest follows that redirect to a 200: not a saved file.
+    page = new_page(chromium)
+    log_in(page, live_server)
+    open_folder(page, live_server, "media", "docs")
+    page.context.clear_cookies(name="sessionid")
+    page.evaluate(
+        """() => {
+          const data = new DataTransfer();
+          data.items.add(new File(['late'], 'late.txt'));
+          document.querySelector('[data-storage-drop]')
+            .dispatchEvent(new DragEvent('drop', {dataTransfer: data, bubbles: true}));
+        }"""
+    )
+    entry = page.locator(".storage-queue li")
+    expect(entry).to_have_attribute("data-state", "failed")
+    expect(entry).to_contain_text("Not saved: log in again")
+    assert not (media / "docs" / "late.txt").exists()
+
+
 def axe_violations(page: Page) -> list[tuple[str, list[Any]]]:
     """Return the serious and critical axe-core violations: rule id and the elements at fault."""
     assert AXE.exists(), f"{AXE} is missing: run 'make test-deps'."

@@ -449,7 +449,7 @@ STATICFILES_FINDERS = {finders!r}
 
 
 def write_many_css(root: Path, rule: str) -> None:
-    for index in range(400):
+    for index in range(200):
         path = root / f"dir-{index // 50}" / f"file-{index:04d}.css"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(f".c{index} {{ {rule} }}\n")
@@ -461,7 +461,7 @@ def test_killed_run_never_leaves_the_manifest_ahead(s3_mount_config, s3_server, 
     with on_mount(s3_mount_config, sources, MANIFEST) as storage:
         collectstatic(verbosity=0)
         manifest = mount_files(storage)["staticfiles.json"]
-    # Every file changes: the killed run uploads 800 new files, then the manifest.
+    # Every file changes: the killed run uploads 400 new files, then the manifest.
     write_many_css(sources, "color: blue;")
     settings_dir = tmp_path / "killsettings"
     settings_dir.mkdir()
@@ -503,7 +503,7 @@ def test_killed_run_never_leaves_the_manifest_ahead(s3_mount_config, s3_server, 
         collectstatic("--clear", verbosity=0)
         files = mount_files(storage)
     assert files["staticfiles.json"] != manifest
-    assert len(files) == 801
+    assert len(files) == 401
     assert_manifest_not_ahead(files)
 
 

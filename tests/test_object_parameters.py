@@ -113,7 +113,8 @@ def _s3_stored(storage: MountStorage, key: str) -> dict[str, Any]:
     with _request(_s3_signed(storage, "head_object", key)) as response:
         headers = response.headers
     with _request(_s3_signed(storage, "get_object_acl", key), "GET") as response:
-        acl = ET.fromstring(response.read())
+        # moto answers 500 for a multipart object created without an ACL.
+        acl = ET.fromstring(response.read() if response.status == 200 else b"<none/>")
     public = any(
         (grant.findtext(".//{*}URI") or "").endswith("/AllUsers")
         and grant.findtext("{*}Permission") == "READ"
@@ -342,6 +343,55 @@ def test_server_side_copy_between_s3_mounts_takes_the_destination_rules(s3_mount
         get_storage("plain").save("readme.txt", ContentFile(b"r"))
         call_command("storage_copy", "plain:", "objects:", stdout=StringIO(), stderr=StringIO())
         assert_stored(get_storage("objects"), "readme.txt")
+
+
+#: The destination's own rules in the --no-parameters tests.
+OTHER_RULES = {"*": {"cache_control": "no-store", "metadata": {"origin": "destination"}}}
+PORTABLE = ("cache_control", "content_disposition", "content_language", "content_type")
+
+
+@pytest.mark.parametrize(
+    "source_kind, target_kind", [("s3", "s3"), ("s3", "gcs"), ("gcs", "azure"), ("azure", "s3")]
+)
+def test_storage_copy_no_parameters_keeps_the_source_s(source_kind, target_kind, request):
+    source = {
+        **request.getfixturevalue(f"{source_kind}_mount_config"),
+        "object_parameters": rules(source_kind),
+    }
+    target = dict(request.getfixturevalue(f"{target_kind}_mount_config"))
+    if source_kind == target_kind:
+        target["prefix"] = f"{target['prefix']}-copy"  # a server-side copy on one bucket
+    with override_settings(STORAGE_MOUNTS={"src": source}):
+        get_storage("src").save("small.txt", ContentFile(b"s"))
+        get_storage("src").save("big.bin", ContentFile(b"b" * BIG))
+    for keep, prefix in ((True, "kept"), (False, "ruled")):
+        mounts = {
+            "src": source,
+            "dst": {**target, "prefix": f"{target['prefix']}-{prefix}"},
+        }
+        mounts["dst"]["object_parameters"] = OTHER_RULES
+        with override_settings(STORAGE_MOUNTS=mounts):
+            options = ["--no-parameters"] if keep else []
+            call_command("storage_copy", "src:", "dst:", *options, stdout=StringIO())
+            for name in ("small.txt", "big.bin"):
+                found = stored(get_storage("dst"), name)
+                found["metadata"].pop("md5", None)
+                wanted = expected(source_kind, name)
+                if keep:
+                    assert {key: found[key] for key in PORTABLE} == {
+                        key: wanted[key] for key in PORTABLE
+                    }
+                    assert found["metadata"] == {"origin": "tests"}
+                else:
+                    assert found["cache_control"] == "no-store"
+                    assert found["metadata"] == {"origin": "destination"}
+    if source_kind == target_kind == "s3":
+        with override_settings(
+            STORAGE_MOUNTS={"dst": {**target, "prefix": f"{target['prefix']}-kept"}}
+        ):
+            found = stored(get_storage("dst"), "small.txt")
+        # Between mounts of one type the class and the encryption are kept too.
+        assert (found["storage_class"], found["encryption"]) == ("STANDARD_IA", "AES256")
 
 
 def test_collectstatic_stores_the_parameters(config, tmp_path: Path):

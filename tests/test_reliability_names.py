@@ -41,7 +41,7 @@ from tests.serverkit import snapshot as tree
 
 #: At least this many names must be tried over the three backends in one run.
 MINIMUM_NAMES = 10_000
-EXAMPLES = {"local": 4_800, "memory": 4_800, "s3": 400}
+EXAMPLES = {"local": 4_800, "memory": 4_800, "s3": 200}
 
 _counts: dict[str, int] = {}
 _counts_lock = threading.Lock()

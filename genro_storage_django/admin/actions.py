@@ -51,7 +51,7 @@ def _done(request: HttpRequest, location: str) -> HttpResponse:
     return HttpResponseRedirect(location)
 
 
-def _upload_folder(request: HttpRequest, directory: str) -> str:
+def upload_folder(request: HttpRequest, directory: str) -> str:
     """Return the folder an upload goes to: ``directory``, or below it as ``relative_path`` says.
 
     The drop zone posts each file of a dropped folder with its path inside it.
@@ -68,7 +68,7 @@ def upload(model_admin: BrowserAdmin, request: HttpRequest, mount: str, path: st
     storage = mount_storage(mount)
     require(request.user, storage, "add")
     directory = clean_name(path)
-    folder = _upload_folder(request, directory)
+    folder = upload_folder(request, directory)
     form = UploadForm(request.POST, request.FILES)
     if not form.is_valid():
         messages.error(request, _("Choose at least one file to upload."))

@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponseBase, HttpResponseRedirect
 from django.urls import URLPattern, path, re_path
 from django.utils.translation import gettext as _
 
-from genro_storage_django.admin import actions, bulk, tenancy, thumbnails, views
+from genro_storage_django.admin import actions, bulk, direct, tenancy, thumbnails, views
 from genro_storage_django.admin.access import user_can
 from genro_storage_django.admin.rendering import mounts_url
 from genro_storage_django.exceptions import MountPermissionError, NoTenant
@@ -25,6 +25,8 @@ _ROUTES = {
     "file": (r"file", views.detail),
     "download": (r"download", views.download),
     "upload": (r"upload", actions.upload),
+    "upload_target": (r"upload-target", direct.upload_target),
+    "upload_done": (r"upload-done", direct.upload_done),
     "mkdir": (r"mkdir", actions.mkdir),
     "rename": (r"rename", actions.rename),
     "delete": (r"delete", actions.delete),

@@ -25,7 +25,16 @@ from django.http import (
 from django.utils.translation import gettext as _
 
 from genro_storage_django import content_types
-from genro_storage_django.admin import cache, folders, listing, preview, tenancy, thumbnails, tree
+from genro_storage_django.admin import (
+    cache,
+    direct,
+    folders,
+    listing,
+    preview,
+    tenancy,
+    thumbnails,
+    tree,
+)
 from genro_storage_django.admin.access import (
     allowed,
     mount_storage,
@@ -213,6 +222,7 @@ def browse(model_admin: BrowserAdmin, request: HttpRequest, mount: str, path: st
         upload_url=url_for(request, "upload", mount, path),
         mkdir_url=url_for(request, "mkdir", mount, path),
         bulk_url=url_for(request, "bulk", mount, path),
+        **(direct.page_context(request, storage, path) if permitted.add else {}),
         **mount_context(request, storage, path, permitted),
     )
 

@@ -13,8 +13,10 @@ from genro_storage_django.backends.objectstore import (
     MD5_METADATA,
     OBJECT_STORE_OPTIONS,
     ObjectStoreBackend,
+    stored,
 )
 from genro_storage_django.content_types import content_type
+from genro_storage_django.object_parameters import HEADER_PARAMETERS
 from genro_storage_django.schema import Option, Problem
 
 if TYPE_CHECKING:
@@ -226,6 +228,13 @@ class AzureBackend(ObjectStoreBackend):
         modified = info.get("last_modified")
         return as_utc(modified) if isinstance(modified, datetime.datetime) else None
 
+    def stored_parameters(self, path: str) -> dict[str, Any]:
+        info = self.fs.info(path)
+        settings = info.get("content_settings")
+        found = {name: getattr(settings, name, None) for name in HEADER_PARAMETERS}
+        found["metadata"] = info.get("metadata")
+        return stored({name: name for name in found}, found)
+
     def checksums(self, info: dict[str, Any]) -> dict[str, str]:
         # Listings carry the metadata: the MD5 write_with_md5() stored, else the
         # Content-MD5 that Azure keeps for blobs put in one request.
@@ -293,6 +302,106 @@ class AzureBackend(ObjectStoreBackend):
 
     def public_url(self, key: str) -> str:
         return f"{self.account_url}/{self.bucket}/{quote(key)}"
+
+    def upload_target(
+        self,
+        path: str,
+        *,
+        expiry: int,
+        max_size: int,
+        content_type: str,
+        parameters: Mapping[str, Any],
+    ) -> dict[str, Any] | None:
+        # One Put Blob request, up to 5000 MiB on current API versions (Put
+        # Block and Put Block List would go beyond). A SAS cannot limit the size
+        # nor the headers sent: verify() checks the stored blob afterwards.
+        from azure.storage.blob import BlobSasPermissions, generate_blob_sas
+
+        account = self._signing_account()
+        if account is None:
+            return None
+        key = self.key(path)
+        overwrite = self.mount.file_overwrite and self.mount.can_delete
+        sas = generate_blob_sas(
+            account[0],
+            self.bucket,
+            key,
+            account_key=account[1],
+            # Create alone writes a new blob only, never over an existing one.
+            permission=BlobSasPermissions(create=True, write=overwrite),
+            expiry=datetime.datetime.now(datetime.timezone.utc)
+            + datetime.timedelta(seconds=expiry),
+        )
+        headers = blob_headers(self.sdk_parameters(path, parameters), content_type)
+        if not overwrite:
+            headers["If-None-Match"] = "*"
+        url = f"{self.account_url}/{self.bucket}/{quote(key)}?{sas}"
+        return {"method": "PUT", "url": url, "headers": headers}
+
+    def _signing_account(self) -> tuple[str, str] | None:
+        from azure.core.utils import parse_connection_string
+
+        options = self.mount.options
+        if options["connection_string"]:
+            settings = parse_connection_string(options["connection_string"])
+            if "accountkey" not in settings:
+                return None
+            return settings["accountname"], settings["accountkey"]
+        if options["account_key"] and options["account_name"]:
+            return options["account_name"], options["account_key"]
+        return None
+
+    def stored_type(self, info: dict[str, Any]) -> str | None:
+        return getattr(info.get("content_settings"), "content_type", None)
+
+    def cors_rule(self, origins: list[str]) -> Any | None:
+        return {"Cors": [_cors_rule(origins)]}
+
+    def apply_cors(self, origins: list[str]) -> None:
+        from azure.storage.blob import CorsRule
+
+        rule = _cors_rule(origins)
+        cors = CorsRule(
+            rule["AllowedOrigins"],
+            rule["AllowedMethods"],
+            allowed_headers=rule["AllowedHeaders"],
+            exposed_headers=rule["ExposedHeaders"],
+            max_age_in_seconds=rule["MaxAgeInSeconds"],
+        )
+        # The blob service's rules, for every container of the account.
+        self.run_on_loop(self.fs.service_client.set_service_properties, cors=[cors])
+
+
+def _cors_rule(origins: list[str]) -> dict[str, Any]:
+    return {
+        "AllowedOrigins": list(origins),
+        "AllowedMethods": ["PUT"],
+        "AllowedHeaders": ["content-type", "if-none-match", "x-ms-*"],
+        "ExposedHeaders": ["etag", "x-ms-*"],
+        "MaxAgeInSeconds": 3600,
+    }
+
+
+#: The Put Blob request headers of the ``ContentSettings`` fields.
+BLOB_HEADERS = {
+    "cache_control": "x-ms-blob-cache-control",
+    "content_disposition": "x-ms-blob-content-disposition",
+    "content_encoding": "x-ms-blob-content-encoding",
+    "content_language": "x-ms-blob-content-language",
+}
+
+
+def blob_headers(options: Mapping[str, Any], content_type: str) -> dict[str, str]:
+    """Return the headers of a Put Blob that stores ``options`` (``sdk_parameters()``)."""
+    settings = options["content_settings"]
+    headers = {"x-ms-blob-type": "BlockBlob", "Content-Type": content_type}
+    headers.update({BLOB_HEADERS[key]: settings[key] for key in BLOB_HEADERS if key in settings})
+    headers.update({f"x-ms-meta-{key}": str(value) for key, value in options["metadata"].items()})
+    if options.get("encryption_scope"):
+        headers["x-ms-encryption-scope"] = options["encryption_scope"]
+    if options.get("standard_blob_tier"):
+        headers["x-ms-access-tier"] = str(options["standard_blob_tier"].value)
+    return headers
 
 
 #: The keywords of the blob client's upload calls that adlfs's file does not send.

@@ -286,6 +286,14 @@ class Backend:
             return dict(given)
         return self.rules.for_name(self.relative_name(path))
 
+    def stored_parameters(self, path: str) -> dict[str, Any]:
+        """Return the object parameters the file at ``path`` was stored with.
+
+        The names are those of ``object_parameters()``; a backend that keeps
+        none with its files returns ``{}``. One request on an object store.
+        """
+        return {}
+
     # Operations
 
     def open(self, path: str, mode: str, parameters: Mapping[str, Any] | None = None) -> IO[Any]:
@@ -466,6 +474,48 @@ class Backend:
         """
         return None
 
+    # Direct uploads (``genro_storage_django.direct_uploads``)
+
+    def upload_target(
+        self,
+        path: str,
+        *,
+        expiry: int,
+        max_size: int,
+        content_type: str,
+        parameters: Mapping[str, Any],
+    ) -> dict[str, Any] | None:
+        """Return what a browser needs to store a file at ``path`` itself, or None.
+
+        The answer is ``{"method", "url", "fields"}`` for a multipart POST (the
+        fields first, the file last as ``file``) or ``{"method", "url",
+        "headers"}`` for a PUT of the raw body with exactly those headers. It is
+        signed, without a request, for ``expiry`` seconds, a body of at most
+        ``max_size`` bytes of type ``content_type``, stored with the object
+        ``parameters`` where the request can carry them. None means the mount
+        cannot sign one (no such API, or credentials that cannot sign): the
+        app's own upload view receives the bytes instead.
+        """
+        return None
+
+    def stored_type(self, info: dict[str, Any]) -> str | None:
+        """Return the Content-Type stored with the file of fsspec's ``info``, or None."""
+        return None
+
+    def cors_rule(self, origins: list[str]) -> Any | None:
+        """Return the bucket CORS configuration that lets pages of ``origins`` upload
+        to ``upload_target()`` URLs, in the service's own terms, or None if the
+        browser never leaves the site (no CORS needed).
+        """
+        return None
+
+    def apply_cors(self, origins: list[str]) -> None:
+        """Set ``cors_rule(origins)`` as the CORS configuration of the bucket or account.
+
+        It replaces the existing configuration.
+        """
+        raise NotImplementedError(f"{self.type_name} mounts need no CORS rule.")
+
     def local_path(self, path: str) -> str:
         """Return the path of ``path`` on this machine's disk, for ``Storage.path()``.
 
@@ -497,9 +547,18 @@ class Backend:
         """Return True if ``other`` reaches the same files with the same credentials."""
         return other.mount == self.mount
 
-    def copy_within(self, other: Backend, source: str, destination: str) -> bool:
+    def copy_within(
+        self,
+        other: Backend,
+        source: str,
+        destination: str,
+        parameters: Mapping[str, Any] | None = None,
+    ) -> bool:
         """Copy ``source`` of this mount to ``destination`` of ``other`` without the bytes
         passing through this process; return False if the two cannot do that.
+
+        The copy gets the object ``parameters`` (None: ``other``'s rules for
+        the name, as ``object_parameters()`` says) where ``other`` stores them.
         """
         if not self.same_filesystem(other):
             return False
@@ -546,9 +605,15 @@ class Backend:
         """Write ``data`` to ``path``, replacing any file there, as a coroutine."""
         self.write(path, [data], overwrite=True)
 
-    async def copy_within_async(self, other: Backend, source: str, destination: str) -> bool:
+    async def copy_within_async(
+        self,
+        other: Backend,
+        source: str,
+        destination: str,
+        parameters: Mapping[str, Any] | None = None,
+    ) -> bool:
         """``copy_within()`` as a coroutine."""
-        return self.copy_within(other, source, destination)
+        return self.copy_within(other, source, destination, parameters)
 
 
 #: Public methods that only compute (paths, entries): no library error can come
@@ -561,6 +626,8 @@ _NO_IO = (
     "location",
     "entry",
     "share_filesystem",
+    "stored_type",
+    "cors_rule",
 )
 #: The operations whose errors ``describe_error()`` translates: every other
 #: public method of the contract.

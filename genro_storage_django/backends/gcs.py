@@ -18,6 +18,7 @@ from genro_storage_django.backends.base import TIMEOUT_OPTIONS, as_utc, client_t
 from genro_storage_django.backends.objectstore import (
     OBJECT_STORE_OPTIONS,
     ObjectStoreBackend,
+    stored,
 )
 from genro_storage_django.content_types import content_type
 from genro_storage_django.schema import Option
@@ -154,6 +155,14 @@ class GCSBackend(ObjectStoreBackend):
         modified = info.get("mtime")
         return as_utc(modified) if isinstance(modified, datetime.datetime) else None
 
+    def stored_parameters(self, path: str) -> dict[str, Any]:
+        # The object's resource holds them all but its ACL (a separate list).
+        resource = self.fs.info(path)
+        parameters = stored(RESOURCE_FIELDS, resource)
+        if resource.get("kmsKeyName"):
+            parameters["encryption"] = resource["kmsKeyName"]
+        return parameters
+
     def checksums(self, info: dict[str, Any]) -> dict[str, str]:
         # Base64 in the API; composite objects have none.
         md5 = info.get("md5Hash")
@@ -202,6 +211,52 @@ class GCSBackend(ObjectStoreBackend):
         response = {"response_disposition": disposition} if disposition else {}
         return self.fs.sign(path, expiration=expiry, version="v4", **response)
 
+    def upload_target(
+        self,
+        path: str,
+        *,
+        expiry: int,
+        max_size: int,
+        content_type: str,
+        parameters: Mapping[str, Any],
+    ) -> dict[str, Any] | None:
+        if not (self.credentials_sign() and self.can_sign()):
+            return None
+        headers = upload_headers(parameters)
+        # Signed headers: GCS refuses the PUT unless the browser sends each
+        # with this value, and a body outside the length range.
+        headers["x-goog-content-length-range"] = f"0,{max_size}"
+        if not (self.mount.file_overwrite and self.mount.can_delete):
+            headers["x-goog-if-generation-match"] = "0"  # only if no object is there
+        url = self.fs.sign(
+            path,
+            expiration=expiry,
+            version="v4",
+            method="PUT",
+            content_type=content_type,
+            headers=dict(headers),  # google-cloud-storage adds Host to the dict it gets
+        )
+        return {"method": "PUT", "url": url, "headers": {"Content-Type": content_type, **headers}}
+
+    def stored_type(self, info: dict[str, Any]) -> str | None:
+        return info.get("contentType")
+
+    def cors_rule(self, origins: list[str]) -> Any | None:
+        # No wildcard: every request header an upload may send, by name.
+        metadata = [f"x-goog-meta-{key}" for key in metadata_keys(self.mount.object_parameters)]
+        rule = {
+            "origin": list(origins),
+            "method": ["PUT"],
+            "responseHeader": [*UPLOAD_HEADERS.values(), *FIXED_HEADERS, *metadata],
+            "maxAgeSeconds": 3600,
+        }
+        return {"cors": [rule]}
+
+    def apply_cors(self, origins: list[str]) -> None:
+        self.run_on_loop(
+            self.fs._call, "PATCH", "b/{}", self.bucket, json=self.cors_rule(origins), json_out=True
+        )
+
     def public_url(self, key: str) -> str:
         endpoint = self.mount.options["endpoint_url"]
         if endpoint:
@@ -212,6 +267,56 @@ class GCSBackend(ObjectStoreBackend):
                 f"/o/{quote(key, safe='')}?alt=media"
             )
         return f"{PUBLIC_ENDPOINT}/{self.bucket}/{quote(key)}"
+
+
+#: The object parameters a signed PUT carries as headers (XML API names).
+UPLOAD_HEADERS = {
+    "cache_control": "Cache-Control",
+    "content_disposition": "Content-Disposition",
+    "content_encoding": "Content-Encoding",
+    "content_language": "Content-Language",
+    "acl": "x-goog-acl",
+    "storage_class": "x-goog-storage-class",
+    "encryption": "x-goog-encryption-kms-key-name",
+}
+#: The headers of every signed PUT besides the parameters'.
+FIXED_HEADERS = ("Content-Type", "x-goog-content-length-range", "x-goog-if-generation-match")
+#: The XML API's canned ACLs, by the JSON API's predefined ACL names (the settings').
+XML_ACLS = {
+    "authenticatedRead": "authenticated-read",
+    "bucketOwnerFullControl": "bucket-owner-full-control",
+    "bucketOwnerRead": "bucket-owner-read",
+    "private": "private",
+    "projectPrivate": "project-private",
+    "publicRead": "public-read",
+}
+
+
+def upload_headers(parameters: Mapping[str, Any]) -> dict[str, str]:
+    """Return the headers of a signed PUT that store the object ``parameters``."""
+    headers = {
+        UPLOAD_HEADERS[key]: str(value)
+        for key, value in parameters.items()
+        if key in UPLOAD_HEADERS
+    }
+    if "acl" in parameters:
+        headers["x-goog-acl"] = XML_ACLS.get(parameters["acl"], parameters["acl"])
+    for key, value in (parameters.get("metadata") or {}).items():
+        headers[f"x-goog-meta-{key}"] = str(value)
+    return headers
+
+
+def metadata_keys(value: Any) -> list[str]:
+    """Return the metadata keys that a mount's ``object_parameters`` setting names.
+
+    A callable's are unknown until called: they need a CORS rule of your own.
+    """
+    from genro_storage_django.object_parameters import is_pattern_map
+
+    if not isinstance(value, Mapping):
+        return []
+    groups = value.values() if is_pattern_map(value) else [value]
+    return sorted({key for group in groups for key in (group.get("metadata") or {})})
 
 
 @functools.cache

@@ -133,7 +133,13 @@ class LocalBackend(Backend):
     def same_filesystem(self, other: Backend) -> bool:
         return isinstance(other, LocalBackend)
 
-    def copy_within(self, other: Backend, source: str, destination: str) -> bool:
+    def copy_within(
+        self,
+        other: Backend,
+        source: str,
+        destination: str,
+        parameters: Mapping[str, Any] | None = None,
+    ) -> bool:
         if not isinstance(other, LocalBackend):
             return False
         # copyfile() lets the kernel copy (copy_file_range, sendfile, fcopyfile).

@@ -44,6 +44,22 @@ OBJECT_STORE_OPTIONS: dict[str, Option] = {
 MD5_METADATA = "md5"
 
 
+def stored(fields: Mapping[str, str], found: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the object parameters found in a service's answer, by ``fields``.
+
+    ``fields`` maps a parameter to its name in ``found`` (a HEAD answer, an
+    object resource); the metadata loses the checksum ``write_with_md5()``
+    keeps there and the directory marker adlfs writes.
+    """
+    parameters = {name: found[field] for name, field in fields.items() if found.get(field)}
+    metadata = {
+        key: value
+        for key, value in (parameters.pop("metadata", None) or {}).items()
+        if key not in (MD5_METADATA, "is_directory")
+    }
+    return {**parameters, "metadata": metadata} if metadata else parameters
+
+
 class ObjectStoreBackend(Backend):
     """A mount on one bucket (or container) of an object store, under an optional key prefix."""
 
@@ -355,7 +371,13 @@ class ObjectStoreBackend(Backend):
     async def read_async(self, path: str) -> bytes:
         return bytes(await self.fs._cat_file(path))
 
-    async def copy_within_async(self, other: Backend, source: str, destination: str) -> bool:
+    async def copy_within_async(
+        self,
+        other: Backend,
+        source: str,
+        destination: str,
+        parameters: Mapping[str, Any] | None = None,
+    ) -> bool:
         if not self.same_filesystem(other):
             return False
         await self.fs._cp_file(source, destination)

@@ -22,6 +22,7 @@ from genro_storage_django.backends.objectstore import (
     MD5_METADATA,
     OBJECT_STORE_OPTIONS,
     ObjectStoreBackend,
+    stored,
 )
 from genro_storage_django.content_types import content_type
 from genro_storage_django.schema import Option
@@ -201,6 +202,19 @@ class S3Backend(ObjectStoreBackend):
             return OSError, f"the S3 request failed ({type(error).__name__})."
         return None
 
+    def stored_parameters(self, path: str) -> dict[str, Any]:
+        head = self.run_on_loop(
+            self.fs._call_s3, "head_object", Bucket=self.bucket, Key=self.key(path)
+        )
+        # A HEAD answer gives no ACL: that one is not kept.
+        fields = {name: field for name, field in S3_FIELDS.items() if name != "acl"}
+        parameters = stored(fields, head)
+        if head.get("ServerSideEncryption") == "aws:kms":
+            parameters["encryption"] = head["SSEKMSKeyId"]
+        elif head.get("ServerSideEncryption") == "AES256":
+            parameters["encryption"] = "AES256"
+        return parameters
+
     def checksums(self, info: dict[str, Any]) -> dict[str, str]:
         # The MD5 that write_with_md5() stored: only a HEAD gives it, never a listing.
         stored = (info.get("Metadata") or {}).get(MD5_METADATA)
@@ -217,23 +231,41 @@ class S3Backend(ObjectStoreBackend):
             self.mount.options[key] == other.mount.options[key] for key in keys
         )
 
-    def copy_within(self, other: Backend, source: str, destination: str) -> bool:
+    def copy_within(
+        self,
+        other: Backend,
+        source: str,
+        destination: str,
+        parameters: Mapping[str, Any] | None = None,
+    ) -> bool:
         if not self.same_filesystem(other):
             return False
-        return self.run_on_loop(self._copy_object, other, source, destination)
+        return self.run_on_loop(self._copy_object, other, source, destination, parameters)
 
-    async def copy_within_async(self, other: Backend, source: str, destination: str) -> bool:
+    async def copy_within_async(
+        self,
+        other: Backend,
+        source: str,
+        destination: str,
+        parameters: Mapping[str, Any] | None = None,
+    ) -> bool:
         if not self.same_filesystem(other):
             return False
-        return await self._copy_object(other, source, destination)
+        return await self._copy_object(other, source, destination, parameters)
 
-    async def _copy_object(self, other: Backend, source: str, destination: str) -> bool:
+    async def _copy_object(
+        self,
+        other: Backend,
+        source: str,
+        destination: str,
+        given: Mapping[str, Any] | None,
+    ) -> bool:
         assert isinstance(other, S3Backend)
         # One CopyObject request: s3fs's cp_file first asks for the size (a HEAD)
         # to choose a multipart copy, which only objects over 5 GiB need.
         # The copy keeps the source's headers and metadata, unless the
         # destination mount has object parameters for the name: those replace them.
-        parameters = other.object_parameters(destination)
+        parameters = other.object_parameters(destination, given)
         replace = other.sdk_parameters(destination, parameters) if parameters else {}
         if replace:
             replace["MetadataDirective"] = "REPLACE"
@@ -352,12 +384,91 @@ class S3Backend(ObjectStoreBackend):
         response = {"ResponseContentDisposition": disposition} if disposition else {}
         return self.fs.url(path, expires=expiry, **response)
 
+    def upload_target(
+        self,
+        path: str,
+        *,
+        expiry: int,
+        max_size: int,
+        content_type: str,
+        parameters: Mapping[str, Any],
+    ) -> dict[str, Any] | None:
+        if not self.can_sign():
+            return None
+        fields = post_fields(parameters, content_type)
+        # S3 refuses a form field the policy does not name: each one is pinned
+        # to its value; botocore adds the bucket and the exact key.
+        conditions: list[Any] = [{field: value} for field, value in fields.items()]
+        conditions.append(["content-length-range", 0, max_size])
+        post = self.run_on_loop(self._presigned_post, path, fields, conditions, expiry)
+        return {"method": "POST", "url": post["url"], "fields": post["fields"]}
+
+    async def _presigned_post(
+        self, path: str, fields: dict[str, str], conditions: list[Any], expiry: int
+    ) -> dict[str, Any]:
+        # botocore signs the policy locally: no request is made.
+        await self.fs.set_session()
+        client = await self.fs.get_s3(self.bucket)
+        return await client.generate_presigned_post(
+            Bucket=self.bucket,
+            Key=self.key(path),
+            Fields=fields,
+            Conditions=conditions,
+            ExpiresIn=expiry,
+        )
+
+    def stored_type(self, info: dict[str, Any]) -> str | None:
+        return info.get("ContentType")
+
+    def cors_rule(self, origins: list[str]) -> Any | None:
+        rule = {
+            "AllowedOrigins": list(origins),
+            "AllowedMethods": ["POST"],
+            "AllowedHeaders": ["*"],
+            "ExposeHeaders": ["ETag", "Location"],
+            "MaxAgeSeconds": 3600,
+        }
+        return {"CORSRules": [rule]}
+
+    def apply_cors(self, origins: list[str]) -> None:
+        self.fs.call_s3(
+            "put_bucket_cors", Bucket=self.bucket, CORSConfiguration=self.cors_rule(origins)
+        )
+
     def public_url(self, key: str) -> str:
         options = self.mount.options
         if options["endpoint_url"]:
             return f"{options['endpoint_url'].rstrip('/')}/{self.bucket}/{quote(key)}"
         region = f".{options['region']}" if options["region"] else ""
         return f"https://{self.bucket}.s3{region}.amazonaws.com/{quote(key)}"
+
+
+#: The object parameters that are fields of a browser's POST upload, by field name.
+#: POST has no Content-Language field: that parameter is not stored.
+POST_FIELDS = {
+    "cache_control": "Cache-Control",
+    "content_disposition": "Content-Disposition",
+    "content_encoding": "Content-Encoding",
+    "acl": "acl",
+    "storage_class": "x-amz-storage-class",
+}
+
+
+def post_fields(parameters: Mapping[str, Any], content_type: str) -> dict[str, str]:
+    """Return the form fields of a POST upload that store ``parameters``."""
+    fields = {
+        POST_FIELDS[key]: str(value) for key, value in parameters.items() if key in POST_FIELDS
+    }
+    fields["Content-Type"] = content_type
+    for key, value in (parameters.get("metadata") or {}).items():
+        fields[f"x-amz-meta-{key}"] = str(value)
+    encryption = parameters.get("encryption")
+    if encryption == "AES256":
+        fields["x-amz-server-side-encryption"] = "AES256"
+    elif encryption:
+        fields["x-amz-server-side-encryption"] = "aws:kms"
+        fields["x-amz-server-side-encryption-aws-kms-key-id"] = str(encryption)
+    return fields
 
 
 class MultipartUpload:

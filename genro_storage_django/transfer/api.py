@@ -50,6 +50,11 @@ def copy(
         After each copy, compare the destination's checksum with the source's
         (from the listings where both have one, else by reading); a mismatch
         is a failure of that file.
+    keep_parameters: bool
+        Give each copy the object parameters the source file was stored with
+        (its headers and metadata; its storage class and encryption too
+        between mounts of one type) instead of the destination mount's
+        ``object_parameters`` rules. ACLs are not kept.
     max_transfer: int
         Bytes to copy at most: a file that would pass the limit is not started
         (outcome ``defer``); smaller ones after it still are.

@@ -53,6 +53,7 @@ class Transfer:
         checkers: int = DEFAULT_CHECKERS,
         server_side: bool = True,
         checksum_verify: bool = False,
+        keep_parameters: bool = False,
         max_transfer: int | None = None,
         backup_dir: str | None = None,
         retries: int = 0,
@@ -89,6 +90,7 @@ class Transfer:
             "checkers": checkers,
             "server_side": server_side,
             "checksum_verify": checksum_verify,
+            "keep_parameters": keep_parameters,
             "backup_dir": backup_dir,
             "retries": retries,
             "retry_delay": retry_delay,
@@ -113,6 +115,7 @@ class Transfer:
             checksum_verify,
             self.backup,
             BandwidthLimit(bwlimit, self._stop) if bwlimit is not None else None,
+            keep_parameters,
         )
 
     # Refusals, before anything moves

@@ -11,9 +11,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any
 
 from genro_storage_django.backends.base import Backend
+from genro_storage_django.object_parameters import HEADER_PARAMETERS
 from genro_storage_django.transfer.backup import Backup
 from genro_storage_django.transfer.control import BandwidthLimit, Budget, Retry
 from genro_storage_django.transfer.executor import Cancelled
@@ -40,11 +41,15 @@ class FileCopier:
     verify: bool = False
     backup: Backup | None = None
     bandwidth: BandwidthLimit | None = None
+    keep_parameters: bool = False
 
     def small(self, item: Item) -> bool:
-        """Return True if ``item`` may take ``copy_small()`` (a backup goes to the threads)."""
+        """Return True if ``item`` may take ``copy_small()``.
+
+        A backup, and the source's parameters (asked for first), go to the threads.
+        """
         backup = self.backup is not None and item.target_stat is not None
-        return item.stat.size <= CHUNK_SIZE and not backup
+        return item.stat.size <= CHUNK_SIZE and not backup and not self.keep_parameters
 
     def same(self, item: Item) -> bool:
         """Return True if the destination file holds the source's bytes (``--skip hash``)."""
@@ -91,21 +96,34 @@ class FileCopier:
 
     def _move(self, item: Item) -> None:
         source, target = self.source, self.target
-        if self.server_side and source.copy_within(target, item.source, item.target):
+        parameters = self._parameters(item)
+        if self.server_side and source.copy_within(target, item.source, item.target, parameters):
             self.listener.transferred(item.stat.size)
         elif item.stat.size <= CHUNK_SIZE:
             # Small files in one read: opening one would first ask for its size
             # (a HEAD request on object stores), which the listing already gave.
             data = source.read(item.source)
             self._pace(len(data))
-            target.write(item.target, [data], overwrite=True)
+            target.write(item.target, [data], overwrite=True, parameters=parameters)
             self.listener.transferred(len(data))
         else:
             with source.open(item.source, "rb") as file:
-                target.write(item.target, self._chunks(file), overwrite=True)
+                target.write(item.target, self._chunks(file), True, parameters)
         self._finish(item)
         if self.verify:
             self._verify(item)
+
+    def _parameters(self, item: Item) -> dict[str, Any] | None:
+        """Return the copy's object parameters: None for the destination's rules."""
+        if not self.keep_parameters:
+            return None
+        source, target = self.source, self.target
+        kept = target.parameters
+        if source.type_name != target.type_name:
+            # Storage classes and keys mean nothing to another kind of store.
+            kept = kept & (HEADER_PARAMETERS | {"metadata"})
+        stored = source.stored_parameters(item.source)
+        return {name: value for name, value in stored.items() if name in kept}
 
     async def _move_small(self, item: Item) -> None:
         source, target = self.source, self.target

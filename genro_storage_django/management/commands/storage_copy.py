@@ -211,6 +211,13 @@ class Command(BaseCommand):
             help="After each copy, compare DST's checksum with SRC's; a mismatch is a failure.",
         )
         parser.add_argument(
+            "--no-parameters",
+            action="store_false",
+            dest="parameters",
+            help="Keep each source file's object parameters (headers, metadata) instead of "
+            "applying DST's object_parameters rules.",
+        )
+        parser.add_argument(
             "--max-transfer",
             type=cli.size_argument,
             metavar="SIZE",
@@ -290,6 +297,7 @@ class Command(BaseCommand):
             listener=reporter,
             files_from=None if files_from is None else read_names(files_from),
             engine="celery" if options["celery"] else "threads",
+            keep_parameters=not options["parameters"],
             **{key: options[key] for key in COPY_OPTIONS},
             **celery,
         )

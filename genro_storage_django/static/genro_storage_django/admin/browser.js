@@ -196,8 +196,66 @@
     }
   };
 
+  // A file above the page's threshold, on a mount that signs targets, goes
+  // straight to the bucket (direct_upload.js); the rest is posted here.
+  Queue.prototype.isDirect = function (file) {
+    var size = this.zone.dataset.directSize;
+    return Boolean(size && window.genroStorageDirectUpload && file.size > Number(size));
+  };
+
+  Queue.prototype.progress = function (task, percent) {
+    task.progress.value = percent;
+    task.status.textContent = percent + "%";
+  };
+
+  Queue.prototype.sendDirect = function (task) {
+    var queue = this;
+    var direct = window.genroStorageDirectUpload;
+    var dataset = this.zone.dataset;
+    var file = task.item.file;
+    var current = null;
+    // One handle for cancel() and the running count, whichever request is on.
+    task.xhr = {abort: function () { current.abort(); }};
+    this.running += 1;
+    task.status.textContent = "0%";
+    function step(request) {
+      current = request.xhr;
+      return request.done;
+    }
+    var fields = direct.targetFields("", file);
+    delete fields.grant;
+    fields.relative_path = task.item.path;
+    step(direct.postJSON(dataset.directTargetUrl, fields, this.token, dataset.failedLabel))
+      .then(function (target) {
+        return step(direct.send(target, file, function (percent) {
+          queue.progress(task, percent);
+        }));
+      })
+      .then(function (target) {
+        return step(direct.postJSON(
+          dataset.directDoneUrl, {ticket: target.ticket}, queue.token, dataset.failedLabel
+        ));
+      })
+      .then(function (answer) {
+        // As for a post here: only the view's own JSON answer means saved.
+        if (answer.location) {
+          task.progress.value = 100;
+          queue.finish(task, "done", dataset.doneLabel);
+        } else {
+          queue.finish(task, "failed", dataset.loginLabel);
+        }
+      })
+      .catch(function (error) {
+        queue.finish(task, "failed", error.code ? error.message : dataset.failedLabel);
+      });
+  };
+
   Queue.prototype.send = function (task) {
     var queue = this;
+    if (this.isDirect(task.item.file)) {
+      this.sendDirect(task);
+      return;
+    }
     var data = new FormData();
     data.append("csrfmiddlewaretoken", this.token);
     data.append("files", task.item.file, task.item.file.name);
@@ -209,15 +267,17 @@
     task.status.textContent = "0%";
     xhr.upload.addEventListener("progress", function (event) {
       if (event.lengthComputable) {
-        var percent = Math.round((event.loaded / event.total) * 100);
-        task.progress.value = percent;
-        task.status.textContent = percent + "%";
+        queue.progress(task, Math.round((event.loaded / event.total) * 100));
       }
     });
     xhr.addEventListener("load", function () {
-      if (xhr.status === 200) {
+      // XMLHttpRequest follows redirects: an expired session ends on the
+      // login page with a 200 too. Only the view's own JSON answer means saved.
+      if (xhr.status === 200 && xhr.response && xhr.response.location) {
         task.progress.value = 100;
         queue.finish(task, "done", queue.zone.dataset.doneLabel);
+      } else if (xhr.status === 200) {
+        queue.finish(task, "failed", queue.zone.dataset.loginLabel);
       } else {
         queue.finish(task, "failed", xhr.status + " " + xhr.statusText);
       }
@@ -226,9 +286,31 @@
       queue.finish(task, "failed", queue.zone.dataset.failedLabel);
     });
     xhr.open("POST", this.zone.dataset.uploadUrl);
+    xhr.responseType = "json";
     xhr.setRequestHeader("X-Requested-With", "XMLHttpRequest");
     xhr.send(data);
   };
+
+  // The upload form posts all its files in one request (upload.js); when one
+  // of them would go direct, they all join the queue instead.
+  function setUpForm(page, queue) {
+    var form = page.querySelector("form[data-storage-upload]");
+    if (!form) {
+      return;
+    }
+    // Capture, on the page: before upload.js's handler on the form.
+    page.addEventListener("submit", function (event) {
+      var input = form.querySelector("input[type=file]");
+      var files = Array.prototype.slice.call((input && input.files) || []);
+      if (event.target !== form || !files.some(function (file) { return queue.isDirect(file); })) {
+        return;
+      }
+      event.preventDefault();
+      event.stopPropagation();
+      queue.add(files.map(function (file) { return {file: file, path: file.name}; }));
+      input.value = "";
+    }, true);
+  }
 
   function setUpDrop(page) {
     var zone = page.querySelector("[data-storage-drop]");
@@ -252,6 +334,7 @@
       zone.classList.remove("storage-dragging");
       collect(event.dataTransfer).then(function (found) { queue.add(found); });
     });
+    setUpForm(page, queue);
     var folderInput = zone.querySelector(".storage-folder-input");
     folderInput.addEventListener("change", function () {
       var found = Array.prototype.map.call(folderInput.files, function (file) {

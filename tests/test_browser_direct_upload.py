@@ -1,0 +1,214 @@
+"""Direct uploads in Chromium: 20 MiB through ``DirectUploadField`` to each store, and the admin.
+
+The live server records the body size of every request it receives
+(tests/liveserver.py): the file's bytes must go to the bucket, never to
+Django. On a local mount they go to the app's own upload view (a streamed
+PUT), and still never with the form.
+
+Cross-origin uploads need the store to answer CORS preflights: Azurite and
+moto get the rule from ``Backend.apply_cors()``. fake-gcs-server has no
+bucket CORS: it allows any origin, and only the request headers of its
+``-cors-headers`` flag, here the signed headers of the gcs rule; so the gcs
+rule itself (``storage_cors``) is not what the browser meets here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from django.core.files.base import ContentFile
+from django.test import override_settings
+from playwright.sync_api import Browser, Page, expect
+
+from genro_storage_django.storage import MountStorage, get_storage
+from tests.liveserver import BODIES
+from tests.serverkit import free_port, run_process
+from tests.servers import BUCKET, Server, _gcs_command
+from tests.test_browser import (  # noqa: F401 -- fixtures, used by name
+    chromium,
+    log_in,
+    new_page,
+    row,
+    superuser,
+)
+from tests.test_direct_uploads import (  # noqa: F401 -- fixtures, used by name
+    config_of,
+    gcs_signing_config,
+    token_server,
+)
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.urls("tests.direct_upload_site"),
+]
+
+MiB = 1024 * 1024
+BIG = 20 * MiB
+#: Bytes any request to Django may carry: forms, tickets, grants; never a file.
+SMALL = 64 * 1024
+BROWSE = "/admin/genro_storage_django/storagemount/{mount}/browse/{path}"
+
+
+def pattern(size: int) -> bytes:
+    """Return ``size`` bytes that no two offsets of a MiB share (what the page also builds)."""
+    return bytes(index % 251 for index in range(251)) * (size // 251) + bytes(range(size % 251))
+
+
+@pytest.fixture(scope="module")
+def big_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("direct") / "big.bin"
+    path.write_bytes(pattern(BIG))
+    return path
+
+
+@pytest.fixture(scope="session")
+def gcs_upload_server(server_logs: Path) -> Iterator[Server]:
+    """fake-gcs-server taking signed-URL uploads (public host 127.0.0.1) from a page."""
+    port = free_port()
+    allowed = "x-goog-content-length-range,x-goog-if-generation-match"
+    command = [*_gcs_command(port), "-public-host", "127.0.0.1", "-cors-headers", allowed]
+    with run_process(command, server_logs / "gcs-browser.log", port):
+        url = f"http://127.0.0.1:{port}"
+        created = requests.post(
+            f"{url}/storage/v1/b?project=test-project", json={"name": BUCKET}, timeout=10
+        )
+        created.raise_for_status()
+        yield Server(url)
+
+
+def mount(config: dict[str, Any], live_server: Any) -> Iterator[MountStorage]:
+    with override_settings(STORAGE_MOUNTS={"up": config}):
+        storage = get_storage("up")
+        if config["type"] in ("s3", "azure"):
+            storage.backend.apply_cors([live_server.url])
+        yield storage
+
+
+@pytest.fixture(params=["s3", "gcs", "azure", "local"])
+def storage(request: pytest.FixtureRequest, live_server: Any) -> Iterator[MountStorage]:
+    yield from mount(config_of(request.param, request), live_server)
+
+
+def digest(storage: MountStorage, name: str) -> str:
+    with storage.open(name) as file:
+        return hashlib.sha256(file.read()).hexdigest()
+
+
+def big_bodies() -> list[tuple[str, str, int]]:
+    return [entry for entry in BODIES.entries() if entry[2] > SMALL]
+
+
+def test_a_20_mib_file_goes_straight_to_the_store(
+    chromium: Browser,  # noqa: F811
+    live_server: Any,
+    storage: MountStorage,
+    big_file: Path,
+) -> None:
+    page = new_page(chromium)
+    page.goto(f"{live_server.url}/form/up/")
+    BODIES.clear()
+    page.fill("#id_title", "Twenty")
+    page.set_input_files("#id_file", str(big_file))
+    widget = page.locator("[data-storage-direct-upload]")
+    expect(widget).to_have_attribute("data-state", "done", timeout=60_000)
+    expect(widget.locator("progress")).to_have_js_property("value", 100)
+    expect(widget.locator("[role=status]")).to_have_text("Uploaded: uploads/big.bin")
+    assert page.eval_on_selector("#id_file", "input => input.files.length") == 0
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#saved")).to_have_text("uploads/big.bin")
+    if storage.mount.type == "local":
+        # No store to sign for: the app's upload view took the bytes, as one PUT.
+        assert [(method, size) for method, _, size in big_bodies()] == [("PUT", BIG)]
+    else:
+        assert big_bodies() == []
+    assert digest(storage, "uploads/big.bin") == hashlib.sha256(big_file.read_bytes()).hexdigest()
+
+
+def test_a_refused_file_is_reported_and_not_posted(
+    chromium: Browser,  # noqa: F811
+    live_server: Any,
+    local_mount_config: dict[str, Any],
+    tmp_path: Path,
+) -> None:
+    # A file above the field's max_size: the endpoint refuses it at once.
+    huge = tmp_path / "huge.bin"
+    with huge.open("wb") as file:
+        file.truncate(33 * MiB)  # sparse: 33 MiB on the page, no disk
+    for storage in mount(local_mount_config, live_server):
+        page = new_page(chromium)
+        page.goto(f"{live_server.url}/form/up/")
+        page.set_input_files("#id_file", str(huge))
+        widget = page.locator("[data-storage-direct-upload]")
+        expect(widget).to_have_attribute("data-state", "failed")
+        expect(widget.locator("[role=status]")).to_contain_text("larger than the 33554432 bytes")
+        assert page.eval_on_selector("#id_file", "input => input.files.length") == 0
+        assert not storage.exists("uploads")
+
+
+@pytest.fixture
+def bucket(
+    s3_mount_config: dict[str, Any],
+    live_server: Any,
+    superuser: Any,  # noqa: F811
+) -> Iterator[MountStorage]:
+    settings = {"STORAGE_ADMIN_DIRECT_UPLOAD_SIZE": MiB, "STORAGE_ADMIN_LISTING_CACHE_TTL": 300}
+    with override_settings(**settings):
+        yield from mount(s3_mount_config, live_server)
+
+
+def test_the_admin_sends_a_large_dropped_file_to_the_bucket(
+    chromium: Browser,  # noqa: F811
+    live_server: Any,
+    bucket: MountStorage,
+) -> None:
+    bucket.save("docs/readme.txt", ContentFile(b"read me"))
+    page = new_page(chromium)
+    log_in(page, live_server)
+    page.goto(live_server.url + BROWSE.format(mount="up", path="docs"))
+    expect(row(page, "readme.txt")).to_be_visible()  # the listing is now cached
+    BODIES.clear()
+    drop(page, {"large.bin": 2 * MiB, "small.bin": 1000})
+    entries = page.locator(".storage-queue li")
+    expect(entries).to_have_count(2)
+    for entry in entries.all():
+        expect(entry).to_have_attribute("data-state", "done", timeout=30_000)
+    # The upload form's files join the same queue when one of them goes direct.
+    page.set_input_files(
+        ".storage-upload input[type=file]",
+        [{"name": "form.bin", "mimeType": "application/octet-stream", "buffer": pattern(2 * MiB)}],
+    )
+    page.get_by_role("button", name="Upload", exact=True).click()
+    expect(entries).to_have_count(3)
+    expect(entries.nth(2)).to_have_attribute("data-state", "done", timeout=30_000)
+    assert bucket.open("docs/form.bin").read() == pattern(2 * MiB)
+    assert big_bodies() == []  # the small one came here, the large ones did not
+    assert any("/upload/docs" in path and size > 1000 for _, path, size in BODIES.entries())
+    assert bucket.open("docs/large.bin").read() == pattern(2 * MiB)
+    assert bucket.open("docs/small.bin").read() == pattern(1000)
+    page.get_by_role("link", name="Show the uploaded files").click()
+    expect(row(page, "large.bin")).to_contain_text("2.0\xa0MB")
+    expect(row(page, "small.bin")).to_be_visible()
+    expect(row(page, "form.bin")).to_be_visible()
+
+
+def drop(page: Page, files: dict[str, int]) -> None:
+    """Drop files of these names and sizes, filled as ``pattern()`` fills them."""
+    page.evaluate(
+        """(files) => {
+          const data = new DataTransfer();
+          for (const [name, size] of Object.entries(files)) {
+            const bytes = new Uint8Array(size);
+            for (let index = 0; index < size; index++) { bytes[index] = index % 251; }
+            data.items.add(new File([bytes], name, {type: 'application/octet-stream'}));
+          }
+          document.querySelector('[data-storage-drop]')
+            .dispatchEvent(new DragEvent('drop', {dataTransfer: data, bubbles: true}));
+        }""",
+        files,
+    )

@@ -138,11 +138,20 @@ class CountingApp:
         return self.app(environ, start_response)
 
 
+#: The WSGI names of the headers that carry a checksum of the body.
+CHECKSUM_HEADERS = ("HTTP_CONTENT_MD5", "HTTP_X_AMZ_CHECKSUM_", "HTTP_X_GOOG_HASH")
+
+
 @dataclass
 class RequestLog:
-    """The requests a server received, as ``(method, path, range header)``, for counting."""
+    """The requests a server received, as ``(method, path, range header)``, for counting.
+
+    ``checksums`` has, for each request, ``(method, path, {header: value})``
+    with the headers of ``CHECKSUM_HEADERS`` it carried.
+    """
 
     requests: list[tuple[str, str, str]] = field(default_factory=list)
+    checksums: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, method: str, path: str, byte_range: str | None = None) -> None:
@@ -152,10 +161,18 @@ class RequestLog:
     def record(self, environ: dict[str, Any]) -> None:
         """Add the request of a WSGI ``environ`` (``CountingApp`` calls it)."""
         self.add(environ["REQUEST_METHOD"], environ["PATH_INFO"], environ.get("HTTP_RANGE"))
+        headers = {
+            key[5:].replace("_", "-").lower(): str(value)
+            for key, value in environ.items()
+            if key.startswith(CHECKSUM_HEADERS)
+        }
+        with self.lock:
+            self.checksums.append((environ["REQUEST_METHOD"], environ["PATH_INFO"], headers))
 
     def clear(self) -> None:
         with self.lock:
             self.requests.clear()
+            self.checksums.clear()
 
     def snapshot(self) -> list[tuple[str, str, str]]:
         with self.lock:

@@ -42,12 +42,12 @@ def silent(request: pytest.FixtureRequest) -> Iterator[tuple[str, dict[str, Any]
     with FaultProxy(_port(server.url)) as proxy:
         config[key] = _through(proxy, config[key])
         config.update(connect_timeout=READ_TIMEOUT, read_timeout=READ_TIMEOUT)
-        if kind in ("s3", "azure"):
+        if kind != "http":
             config["retries"] = 0
         yield kind, config, proxy
 
 
-@pytest.mark.parametrize("silent", ["s3", "azure", "http"], indirect=True)
+@pytest.mark.parametrize("silent", ["s3", "gcs", "azure", "http"], indirect=True)
 def test_a_black_holed_server_fails_within_the_timeout(silent):
     kind, config, proxy = silent
     with override_settings(STORAGE_MOUNTS={"far": config}):
@@ -82,6 +82,22 @@ def test_retries_are_attempts_after_the_first(silent):
     assert 3 * READ_TIMEOUT <= elapsed <= 3 * READ_TIMEOUT * 1.1 + 1.0, elapsed
 
 
+@pytest.mark.parametrize("silent", ["gcs"], indirect=True)
+def test_gcs_retries_with_gcsfs_back_off(silent):
+    _, config, proxy = silent
+    del config["retries"]  # the default: one attempt more
+    with override_settings(STORAGE_MOUNTS={"far": config}):
+        storage = get_storage("far")
+        storage.save("probe.txt", ContentFile(b"probe"))
+        proxy.blackhole = True
+        started = time.monotonic()
+        with pytest.raises(OSError, match="far"):
+            storage.size("probe.txt")
+        elapsed = time.monotonic() - started
+    # Two attempts, and gcsfs's back-off between them: 1 s plus up to 1 s at random.
+    assert 2 * READ_TIMEOUT + 1 <= elapsed <= 2 * READ_TIMEOUT * 1.1 + 2 + SLACK, elapsed
+
+
 @pytest.mark.parametrize("silent", ["azure"], indirect=True)
 def test_azure_does_not_retry_a_read_timeout(silent):
     _, config, proxy = silent
@@ -111,11 +127,13 @@ def test_failed_requests_are_retried(silent):
             storage.size("probe.txt")
 
 
+@pytest.mark.parametrize("kind", ["s3", "gcs"])
 @pytest.mark.parametrize("options", [{"connect_timeout": 0}, {"read_timeout": -1}, {"retries": -1}])
-def test_bad_timeouts_are_reported_by_check(s3_mount_config, options):
+def test_bad_timeouts_are_reported_by_check(request, kind, options):
     from django.core.checks import run_checks
 
-    with override_settings(STORAGE_MOUNTS={"far": {**s3_mount_config, **options}}):
+    config = request.getfixturevalue(f"{kind}_mount_config")
+    with override_settings(STORAGE_MOUNTS={"far": {**config, **options}}):
         messages = [m for m in run_checks() if m.id == "genro_storage_django.E030"]
     assert len(messages) == 1
     assert "'far'" in messages[0].msg

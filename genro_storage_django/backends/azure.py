@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import io
 from collections.abc import Iterator, Mapping
 from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any
@@ -205,7 +206,9 @@ class AzureBackend(ObjectStoreBackend):
         client = self.fs.service_client.get_blob_client(self.bucket, self.key(path))
         async with client as blob:
             try:
-                await blob.upload_blob(data, overwrite=not exclusive, **options)
+                await blob.upload_blob(
+                    data, overwrite=not exclusive, validate_content=True, **options
+                )
             except ResourceExistsError:
                 raise FileExistsError(path) from None
 
@@ -215,9 +218,11 @@ class AzureBackend(ObjectStoreBackend):
         options = self.write_options(path, parameters)
         per_request = {key: options.pop(key) for key in REQUEST_OPTIONS if key in options}
         file = self.fs.open(path, mode, **options)
-        if per_request:
-            # adlfs's file sends neither to the blocks it stages and commits.
-            file.container_client = _Sending(file.container_client, per_request)
+        # adlfs's file sends none of these to the blocks it stages and commits.
+        per_request["validate_content"] = True
+        # A text mode's file is fsspec's TextIOWrapper around the blob file.
+        blob_file = file.buffer if isinstance(file, io.TextIOWrapper) else file
+        blob_file.container_client = _Sending(blob_file.container_client, per_request)
         return file
 
     def created_from_info(self, info: dict[str, Any]) -> datetime.datetime | None:
@@ -404,13 +409,15 @@ def blob_headers(options: Mapping[str, Any], content_type: str) -> dict[str, str
     return headers
 
 
-#: The keywords of the blob client's upload calls that adlfs's file does not send.
+#: The object parameters of the blob client's upload calls that adlfs's file does not send.
 REQUEST_OPTIONS = ("encryption_scope", "standard_blob_tier")
-#: Which of them each call accepts.
+#: Which keywords each call accepts. ``validate_content`` sends the MD5 of the
+#: body (Content-MD5), which Azure checks: a block or blob corrupted on the
+#: way is refused (HTTP 400), not stored.
 _ACCEPTED = {
-    "stage_block": ("encryption_scope",),
+    "stage_block": ("encryption_scope", "validate_content"),
     "commit_block_list": REQUEST_OPTIONS,
-    "upload_blob": REQUEST_OPTIONS,
+    "upload_blob": (*REQUEST_OPTIONS, "validate_content"),
 }
 
 
@@ -426,7 +433,14 @@ class _Sending:
         if accepted is None:
             return attribute
         extra = {key: value for key, value in self._options.items() if key in accepted}
-        return lambda *args, **kwargs: attribute(*args, **kwargs, **extra)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            if extra.get("validate_content") and isinstance(kwargs.get("data"), memoryview):
+                # adlfs stages slices of its buffer; the SDK hashes bytes only.
+                kwargs["data"] = bytes(kwargs["data"])
+            return attribute(*args, **kwargs, **extra)
+
+        return call
 
     def get_blob_client(self, *args: Any, **kwargs: Any) -> _Sending:
         return _Sending(self._client.get_blob_client(*args, **kwargs), self._options)

@@ -48,7 +48,7 @@ NETWORK_OPTIONS: dict[str, Option] = {
 
 #: The reason of the ``TimeoutError`` a silent server gives.
 TIMED_OUT = "no answer within the mount's connect_timeout and read_timeout."
-#: For SDKs that retry on their own terms (gcsfs, fsspec's HTTP): no ``retries``.
+#: For clients that do not retry (fsspec's HTTP, sftp, ftp, webdav): no ``retries``.
 TIMEOUT_OPTIONS = {key: NETWORK_OPTIONS[key] for key in ("connect_timeout", "read_timeout")}
 
 
@@ -636,8 +636,9 @@ _SYNC_CONTRACT = frozenset(
     for name, value in vars(Backend).items()
     if inspect.isfunction(value) and not name.startswith("_") and name not in _NO_IO
 )
-#: With the native coroutine twins (``<name>_async``) the async backends add.
-CONTRACT = _SYNC_CONTRACT | {f"{name}_async" for name in _SYNC_CONTRACT}
+#: With the native coroutine twins (``<name>_async``) the async backends add, and
+#: ``put_async()``, the one-request write of ``backends.aio.PartWriter``.
+CONTRACT = _SYNC_CONTRACT | {f"{name}_async" for name in _SYNC_CONTRACT} | {"put_async"}
 
 
 class _Translated:

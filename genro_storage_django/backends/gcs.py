@@ -5,8 +5,10 @@ from __future__ import annotations
 import base64
 import datetime
 import functools
+import hashlib
 import io
 import json
+import types
 from collections.abc import Mapping
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -14,7 +16,7 @@ from urllib.parse import quote
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_variables
 
-from genro_storage_django.backends.base import TIMEOUT_OPTIONS, as_utc, client_timeout
+from genro_storage_django.backends.base import NETWORK_OPTIONS, as_utc, client_timeout
 from genro_storage_django.backends.objectstore import (
     OBJECT_STORE_OPTIONS,
     ObjectStoreBackend,
@@ -59,9 +61,7 @@ class GCSBackend(ObjectStoreBackend):
         "project": Option((str,)),
         "endpoint_url": Option((str,)),
         **OBJECT_STORE_OPTIONS,
-        # gcsfs retries failed requests itself (up to 6 times, with back-off):
-        # the timeouts bound each attempt, and there is no retries option.
-        **TIMEOUT_OPTIONS,
+        **NETWORK_OPTIONS,
     }
 
     parameter_choices = {"acl": PREDEFINED_ACLS, "storage_class": STORAGE_CLASSES}
@@ -73,7 +73,7 @@ class GCSBackend(ObjectStoreBackend):
 
         options = self.mount.options
         try:
-            return GCSFileSystem(
+            fs = GCSFileSystem(
                 token=options["token"],
                 project=options["project"],
                 endpoint_url=options["endpoint_url"],
@@ -94,6 +94,8 @@ class GCSBackend(ObjectStoreBackend):
                 f"Mount {self.mount.name!r}: the GCS credentials ('token') could not be "
                 f"loaded ({type(error).__name__})."
             ) from None
+        _bound_retries(fs, options["retries"] + 1)
+        return fs
 
     async def first_key_async(self, prefix: str) -> str | None:
         response = await self.fs._call(
@@ -116,7 +118,10 @@ class GCSBackend(ObjectStoreBackend):
         # gcsfs's own uploads send neither the ACL nor the storage class: the
         # JSON API's multipart upload, with every parameter in one request.
         upload = self.write_options(path, parameters)
-        resource = {"name": self.key(path), **upload["resource"]}
+        # GCS computes the MD5 of the body it received and refuses the upload
+        # (HTTP 400) if it differs: a body corrupted on the way is not stored.
+        md5 = base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode()
+        resource = {"name": self.key(path), **upload["resource"], "md5Hash": md5}
         body = b"".join(
             (
                 b"--==0==\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n",
@@ -317,6 +322,20 @@ def metadata_keys(value: Any) -> list[str]:
         return []
     groups = value.values() if is_pattern_map(value) else [value]
     return sorted({key for group in groups for key in (group.get("metadata") or {})})
+
+
+def _bound_retries(fs: GCSFileSystem, attempts: int) -> None:
+    """Make ``fs`` send each request at most ``attempts`` times."""
+    from gcsfs.retry import retry_request
+
+    # gcsfs decorates _request with retry_request(retries=6), 6 attempts with
+    # back-off (1 + 2 + 4 + 8 + 16 s), and takes no count: the undecorated
+    # function, decorated again for this filesystem only (gcsfs's class and
+    # its other instances keep theirs).
+    undecorated = getattr(type(fs)._request, "__wrapped__", None)
+    if undecorated is not None:
+        request = retry_request(undecorated, retries=attempts)
+        fs._request = types.MethodType(request, fs)
 
 
 @functools.cache

@@ -106,6 +106,11 @@ class S3Backend(ObjectStoreBackend):
                 "connect_timeout": options["connect_timeout"],
                 "read_timeout": options["read_timeout"],
                 "retries": {"total_max_attempts": 1, "mode": "standard"},
+                # A CRC32 of the body with every PutObject and UploadPart
+                # (x-amz-checksum-crc32), which S3 checks: a body corrupted
+                # on the way is refused. botocore's default, but the
+                # environment or ~/.aws/config may turn it off.
+                "request_checksum_calculation": "when_supported",
             },
             # Another process may change the bucket at any time: never answer
             # from a listing made earlier.

@@ -163,10 +163,10 @@ def target(
     storage._require("write", name)
     if max_size < 0:
         raise ValueError("max_size must be a number of bytes, zero or more.")
-    if storage.mount.permissions == "readwrite" and storage.exists(name):
-        raise UploadRefused("exists")  # the upload would replace a file it may not delete
     if not storage.file_overwrite:
-        name = storage.get_available_name(name)
+        name = storage.get_available_name(name)  # as save(): a free name, nothing replaced
+    elif not storage.mount.can_delete and storage.exists(name):
+        raise UploadRefused("exists")  # the upload would replace a file it may not delete
     parameters = storage.get_object_parameters(name)
     content_type = content_type or parameters.get("content_type") or guess_type(name)
     parameters["content_type"] = content_type
@@ -223,10 +223,15 @@ def verify(
     name = terms["n"]
     if prefix is not None and not name.startswith(prefix.lstrip("/")):
         raise UploadRefused("outside")
+    claim = f"genro_storage_django.upload.{terms['k']}"
+    # Before the object checks: those delete what they refuse, and a claimed
+    # ticket names a file some form has accepted.
+    if cache.get(claim) is not None:
+        raise UploadRefused("replayed")
     _check_object(storage, terms, max_size, content_types)
     remaining = terms["e"] + CLAIM_WINDOW - time.time()
-    if not cache.add(f"genro_storage_django.upload.{terms['k']}", 1, max(int(remaining), 1)):
-        raise UploadRefused("replayed")
+    if not cache.add(claim, 1, max(int(remaining), 1)):
+        raise UploadRefused("replayed")  # claimed meanwhile by a concurrent post
     return str(name)
 
 

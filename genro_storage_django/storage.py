@@ -263,8 +263,9 @@ class MountStorage(AsyncStorageMixin, Storage):
         Parameters
         ----------
         name : the wished name; ``get_available_name()`` applies unless the
-            mount overwrites. On a ``readwrite`` mount an existing name is
-            refused (``UploadRefused``, code "exists"): it may not be replaced.
+            mount overwrites. On an overwriting ``readwrite`` mount an existing
+            name is refused (``UploadRefused``, code "exists"): it may not be
+            replaced.
         max_size : the largest body, in bytes, the target accepts.
         content_type : the only Content-Type accepted; by default the mount's
             object parameters' or the one the name suggests.

@@ -370,6 +370,16 @@ def test_a_replayed_ticket(storage):
     assert storage.exists(target["name"])  # the first claim keeps its file
 
 
+def test_a_replay_to_a_stricter_form_keeps_the_accepted_file(storage):
+    # The object checks delete what they refuse: a claimed ticket must be
+    # refused before them, or a stricter form would delete an accepted file.
+    target = issue(storage)
+    assert send(target, BODY) < 300
+    assert verify(storage, target["ticket"]) == target["name"]
+    check_refused(storage, target["ticket"], "replayed", max_size=1)
+    assert storage.exists(target["name"])
+
+
 def test_a_file_stored_before_the_ticket_is_not_claimed_nor_deleted(config, monkeypatch):
     monkeypatch.setattr(direct_uploads, "CLOCK_SKEW", 0)
     with override_settings(STORAGE_MOUNTS={"up": {**config, "file_overwrite": True}}):
@@ -403,14 +413,25 @@ def test_a_read_only_mount_refuses(config):
         issue(get_storage("up"))
 
 
-def test_a_readwrite_mount_refuses_an_existing_name(config):
-    with override_settings(STORAGE_MOUNTS={"up": {**config, "permissions": "readwrite"}}):
+def test_an_overwriting_readwrite_mount_refuses_an_existing_name(config):
+    mount = {**config, "permissions": "readwrite", "file_overwrite": True}
+    with override_settings(STORAGE_MOUNTS={"up": mount}):
         storage = get_storage("up")
         storage.save("docs/report.txt", ContentFile(b"kept"))
         with pytest.raises(UploadRefused) as raised:
             issue(storage)
         assert raised.value.code == "exists"
         assert issue(storage, "docs/new.txt")["name"] == "docs/new.txt"
+
+
+def test_a_readwrite_mount_gives_an_existing_name_a_new_one(config):
+    # As save() on that mount: nothing is replaced, so nothing is refused.
+    with override_settings(STORAGE_MOUNTS={"up": {**config, "permissions": "readwrite"}}):
+        storage = get_storage("up")
+        storage.save("docs/report.txt", ContentFile(b"kept"))
+        target = issue(storage)
+        assert target["name"] != "docs/report.txt"
+        assert target["name"].startswith("docs/report_")
 
 
 def test_an_overwriting_mount_keeps_the_name(config):

@@ -274,7 +274,10 @@ class MountStorage(AsyncStorageMixin, Storage):
         The answer (genro_storage_django.direct_uploads) is ``{"method",
         "url", "fields"}`` (a multipart POST, ``file`` last) or ``{"method",
         "url", "headers"}`` (a PUT of the raw body), with the final ``name``
-        and the ``ticket`` that ``direct_uploads.verify()`` checks. Raise
+        and the ``ticket`` that ``direct_uploads.verify()`` checks. A PUT
+        target may also carry ``blocks`` (azure): a file larger than
+        ``blocks["size"]`` is sent in blocks instead (see
+        ``backends.azure.blocks``; ``direct_upload.js`` does). Raise
         ``MountPermissionError`` on a read-only mount.
         """
         from genro_storage_django import direct_uploads

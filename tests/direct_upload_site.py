@@ -1,6 +1,7 @@
 """A page with a ``DirectUploadField`` per mount, for the form and browser tests.
 
-``/form/<mount>/`` shows a form storing into ``uploads/`` of that mount; a valid
+``/form/<mount>/`` shows a form storing into ``uploads/`` of that mount
+(``/form/<mount>/<max_size>/`` with another limit than 32 MiB); a valid
 post answers the saved name in ``#saved``, an invalid one shows the form again.
 Use with ``@pytest.mark.urls("tests.direct_upload_site")``.
 """
@@ -33,15 +34,15 @@ PAGE = engines["django"].from_string(
 class UploadForm(forms.Form):
     title = forms.CharField(max_length=50)
 
-    def __init__(self, *args: Any, mount: str, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, mount: str, max_size: int, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["file"] = DirectUploadField(
-            storage=get_storage(mount), upload_to="uploads/", max_size=MAX_SIZE
+            storage=get_storage(mount), upload_to="uploads/", max_size=max_size
         )
 
 
-def upload_page(request: HttpRequest, mount: str) -> HttpResponse:
-    form = UploadForm(request.POST or None, request.FILES or None, mount=mount)
+def upload_page(request: HttpRequest, mount: str, max_size: int = MAX_SIZE) -> HttpResponse:
+    form = UploadForm(request.POST or None, request.FILES or None, mount=mount, max_size=max_size)
     saved = form.cleaned_data["file"] if request.method == "POST" and form.is_valid() else None
     return HttpResponse(PAGE.render({"form": form, "saved": saved}, request))
 
@@ -50,4 +51,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("storage/", include("genro_storage_django.urls")),
     path("form/<str:mount>/", upload_page, name="upload_page"),
+    path("form/<str:mount>/<int:max_size>/", upload_page),
 ]

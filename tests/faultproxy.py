@@ -42,6 +42,10 @@ class FaultProxy:
         self.flip_byte_at: int | None = None
         self.blackhole = False
         self.requests = 0
+        # Requests waiting out the latency at once, now and at most: above one,
+        # the client's requests overlap (its latency is hidden).
+        self.delayed = 0
+        self.most_delayed = 0
         self._failures: list[int] = []
         self._lock = threading.Lock()
         self._loop = asyncio.new_event_loop()
@@ -166,7 +170,13 @@ class _Upstream:
             await _refuse(self.reader, self.client, data, status)
             return False
         if self.proxy.latency:
-            await asyncio.sleep(self.proxy.latency)
+            proxy = self.proxy
+            proxy.delayed += 1
+            proxy.most_delayed = max(proxy.most_delayed, proxy.delayed)
+            try:
+                await asyncio.sleep(proxy.latency)
+            finally:
+                proxy.delayed -= 1
         return True
 
     async def _forward(self, data: bytes) -> bool:

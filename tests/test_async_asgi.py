@@ -79,17 +79,15 @@ def _save_many(url: str, count: int, folder: str) -> float:
 def test_hundred_concurrent_asaves_hide_the_latency(site, delayed_s3):
     url, direct = site
     _save_many(url, 1, "warm-up")  # the first request builds the client
-    delayed_s3.latency = 0
-    nearby = _save_many(url, 100, "nearby")
     delayed_s3.latency, delayed_s3.requests = LATENCY, 0
-    away = _save_many(url, 100, "many")
+    _save_many(url, 100, "many")
     # Each save asks whether the name is free (a listing), then stores the file.
     assert delayed_s3.requests == 200
-    # One after another the 200 requests would wait 200 x 20 ms; together at
-    # least ten times less of that shows. (What moto itself takes is the same
-    # in both runs: on this machine it, not the client, bounds the total.)
-    one_after_another = delayed_s3.requests * LATENCY
-    assert away - nearby <= one_after_another / 10, (nearby, away)
+    # The latency is hidden when the requests wait it out together: one after
+    # another, never two would. (Not timed: on this machine moto, not the
+    # client, bounds the total, and it varies with the load.) aiobotocore's
+    # pool holds 10 connections.
+    assert delayed_s3.most_delayed >= 8, delayed_s3.most_delayed
     with override_settings(STORAGE_MOUNTS={"direct": direct}):
         storage = get_storage("direct")
         _, files = storage.listdir("many")

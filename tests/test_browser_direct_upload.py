@@ -18,13 +18,15 @@ import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 import requests
 from django.core.files.base import ContentFile
 from django.test import override_settings
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Browser, Page, Route, expect
 
+from genro_storage_django.backends import azure
 from genro_storage_django.storage import MountStorage, get_storage
 from tests.liveserver import BODIES
 from tests.serverkit import free_port, run_process
@@ -41,6 +43,7 @@ from tests.test_direct_uploads import (  # noqa: F401 -- fixtures, used by name
     gcs_signing_config,
     token_server,
 )
+from tests.test_direct_uploads_blocks import block_id
 
 pytestmark = [
     pytest.mark.browser,
@@ -128,6 +131,53 @@ def test_a_20_mib_file_goes_straight_to_the_store(
     else:
         assert big_bodies() == []
     assert digest(storage, "uploads/big.bin") == hashlib.sha256(big_file.read_bytes()).hexdigest()
+
+
+def test_azure_takes_a_large_file_in_blocks_and_one_failed_block_again(
+    chromium: Browser,  # noqa: F811
+    live_server: Any,
+    azure_mount_config: dict[str, Any],
+    big_file: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A field above one Put Blob's 5000 MiB; 4 MiB blocks make 20 MiB five.
+    monkeypatch.setattr(azure, "BLOCK_SIZE", 4 * MiB)
+    sent: list[str] = []
+    failed: list[str] = []
+    for storage in mount(azure_mount_config, live_server):
+        page = new_page(chromium)
+        page.on("request", lambda request: sent.append(request.url))
+
+        def fail_once(route: Route) -> None:
+            # The first try of the third block dies on the network: sent again alone.
+            if not failed and quote(block_id(2)) in route.request.url:
+                failed.append(route.request.url)
+                route.abort("connectionreset")
+            else:
+                route.continue_()
+
+        page.route("**/devstoreaccount1/**comp=block&**", fail_once)
+        page.goto(f"{live_server.url}/form/up/{6 * 1024**3}/")
+        BODIES.clear()
+        page.fill("#id_title", "Blocks")
+        page.set_input_files("#id_file", str(big_file))
+        widget = page.locator("[data-storage-direct-upload]")
+        expect(widget).to_have_attribute("data-state", "done", timeout=60_000)
+        expect(widget.locator("progress")).to_have_js_property("value", 100)
+        page.get_by_role("button", name="Save").click()
+        expect(page.locator("#saved")).to_have_text("uploads/big.bin")
+        blocks = sorted(url for url in sent if "comp=block&" in url)
+        assert len(failed) == 1 and blocks.count(failed[0]) == 2
+        assert {_block_of(url) for url in blocks} == {block_id(index) for index in range(5)}
+        assert len(blocks) == 6
+        assert len([url for url in sent if "comp=blocklist" in url]) == 1
+        assert big_bodies() == []
+        expected = hashlib.sha256(big_file.read_bytes()).hexdigest()
+        assert digest(storage, "uploads/big.bin") == expected
+
+
+def _block_of(url: str) -> str:
+    return parse_qs(urlsplit(url).query)["blockid"][0]
 
 
 def test_a_refused_file_is_reported_and_not_posted(

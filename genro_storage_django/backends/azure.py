@@ -317,31 +317,39 @@ class AzureBackend(ObjectStoreBackend):
         content_type: str,
         parameters: Mapping[str, Any],
     ) -> dict[str, Any] | None:
-        # One Put Blob request, up to 5000 MiB on current API versions (Put
-        # Block and Put Block List would go beyond). A SAS cannot limit the size
-        # nor the headers sent: verify() checks the stored blob afterwards.
-        from azure.storage.blob import BlobSasPermissions, generate_blob_sas
-
+        # A SAS cannot limit the size nor the headers sent: verify() checks
+        # the stored blob afterwards.
         account = self._signing_account()
         if account is None:
             return None
         key = self.key(path)
         overwrite = self.mount.file_overwrite and self.mount.can_delete
-        sas = generate_blob_sas(
-            account[0],
-            self.bucket,
-            key,
-            account_key=account[1],
-            # Create alone writes a new blob only, never over an existing one.
-            permission=BlobSasPermissions(create=True, write=overwrite),
-            expiry=datetime.datetime.now(datetime.timezone.utc)
-            + datetime.timedelta(seconds=expiry),
-        )
+        in_blocks = max_size > BLOCKS_ABOVE
+        # Create alone writes a new blob only, never over an existing one; but
+        # Put Block and Put Block List need write, so a target for blocks asks
+        # for a new blob with If-None-Match only (see docs/uploads.rst).
+        sas = self._blob_sas(account, key, expiry, write=overwrite or in_blocks)
         headers = blob_headers(self.sdk_parameters(path, parameters), content_type)
         if not overwrite:
             headers["If-None-Match"] = "*"
         url = f"{self.account_url}/{self.bucket}/{quote(key)}?{sas}"
-        return {"method": "PUT", "url": url, "headers": headers}
+        target: dict[str, Any] = {"method": "PUT", "url": url, "headers": headers}
+        if in_blocks:
+            target["blocks"] = blocks(headers, max_size)
+        return target
+
+    def _blob_sas(self, account: tuple[str, str], key: str, expiry: int, *, write: bool) -> str:
+        from azure.storage.blob import BlobSasPermissions, generate_blob_sas
+
+        return generate_blob_sas(
+            account[0],
+            self.bucket,
+            key,
+            account_key=account[1],
+            permission=BlobSasPermissions(create=True, write=write),
+            expiry=datetime.datetime.now(datetime.timezone.utc)
+            + datetime.timedelta(seconds=expiry),
+        )
 
     def _signing_account(self) -> tuple[str, str] | None:
         from azure.core.utils import parse_connection_string
@@ -407,6 +415,38 @@ def blob_headers(options: Mapping[str, Any], content_type: str) -> dict[str, str
     if options.get("standard_blob_tier"):
         headers["x-ms-access-tier"] = str(options["standard_blob_tier"].value)
     return headers
+
+
+#: The largest file of one Put Blob (API versions since 2019-12-12). A target
+#: for a larger ``max_size`` carries ``blocks``: a file above BLOCK_SIZE is then
+#: staged in blocks of that size (a failed one is sent again alone) and
+#: committed. Azure's own browser SDK stages 8 MiB blocks too.
+BLOCKS_ABOVE = 5000 * 1024 * 1024
+BLOCK_SIZE = 8 * 1024 * 1024
+#: Azure's limits: blocks per blob, and the size of one block.
+MAX_BLOCKS = 50_000
+MAX_BLOCK_SIZE = 4000 * 1024 * 1024
+#: The headers of a Put Blob that Put Block List takes under another name.
+_COMMIT_NAMES = {"Content-Type": "x-ms-blob-content-type"}
+
+
+def blocks(headers: Mapping[str, str], max_size: int) -> dict[str, Any]:
+    """Return how a browser uploads, in blocks, a file that Put Blob ``headers`` would store.
+
+    ``size``: the block size, enough for ``max_size`` in ``MAX_BLOCKS``;
+    ``headers``: those of each Put Block (``&comp=block&blockid=...``);
+    ``commit_headers``: those of the Put Block List (``&comp=blocklist``),
+    which stores the object parameters and the condition of a new blob.
+    """
+    size = min(max(BLOCK_SIZE, -(-max_size // MAX_BLOCKS)), MAX_BLOCK_SIZE)
+    block = {key: value for key, value in headers.items() if key == "x-ms-encryption-scope"}
+    commit = {
+        _COMMIT_NAMES.get(key, key): value
+        for key, value in headers.items()
+        if key != "x-ms-blob-type"
+    }
+    commit["Content-Type"] = "application/xml"
+    return {"size": size, "headers": block, "commit_headers": commit}
 
 
 #: The object parameters of the blob client's upload calls that adlfs's file does not send.

@@ -489,7 +489,8 @@ class Backend:
 
         The answer is ``{"method", "url", "fields"}`` for a multipart POST (the
         fields first, the file last as ``file``) or ``{"method", "url",
-        "headers"}`` for a PUT of the raw body with exactly those headers. It is
+        "headers"}`` for a PUT of the raw body with exactly those headers (and
+        optionally ``blocks``, how a larger file goes in several requests). It is
         signed, without a request, for ``expiry`` seconds, a body of at most
         ``max_size`` bytes of type ``content_type``, stored with the object
         ``parameters`` where the request can carry them. None means the mount

@@ -45,42 +45,161 @@
     return {xhr: xhr, done: done};
   }
 
-  // Send file to target: a multipart POST (fields first, the file last) or a
-  // PUT of the raw body with exactly the signed headers. Returns the request
-  // (to abort it) and a promise of its end.
-  function send(target, file, onProgress) {
+  // One request: its handle (to abort it) and a promise of its end. A
+  // network error or a 5xx rejects with error.retry set.
+  function request(method, url, headers, body, onProgress) {
     var xhr = new XMLHttpRequest();
+    xhr.open(method, url);
+    Object.keys(headers || {}).forEach(function (key) {
+      xhr.setRequestHeader(key, headers[key]);
+    });
+    xhr.upload.addEventListener("progress", function (event) {
+      if (event.lengthComputable && onProgress) {
+        onProgress(event.loaded, event.total);
+      }
+    });
+    var done = new Promise(function (resolve, reject) {
+      function fail(text, retry) {
+        var error = new Error(text);
+        error.retry = retry;
+        reject(error);
+      }
+      xhr.addEventListener("load", function () {
+        if (xhr.status >= 200 && xhr.status < 300) {
+          resolve();
+        } else {
+          fail(xhr.status + " " + xhr.statusText, xhr.status >= 500);
+        }
+      });
+      xhr.addEventListener("error", function () { fail("network", true); });
+      xhr.addEventListener("abort", function () { fail("abort", false); });
+    });
+    xhr.send(body);
+    return {xhr: xhr, done: done};
+  }
+
+  function percent(loaded, total) {
+    return total ? Math.floor((loaded / total) * 100) : 100;
+  }
+
+  // Send file to target: a multipart POST (fields first, the file last), a
+  // PUT of the raw body with exactly the signed headers, or, for a file above
+  // target.blocks.size, blocks then their list (Azure's Put Block and Put
+  // Block List). Returns a handle (to abort it) and a promise of the target.
+  function send(target, file, onProgress) {
+    if (target.blocks && file.size > target.blocks.size) {
+      return sendBlocks(target, file, onProgress);
+    }
     var body = file;
-    xhr.open(target.method, target.url);
     if (target.method === "POST") {
       body = new FormData();
       Object.keys(target.fields || {}).forEach(function (key) {
         body.append(key, target.fields[key]);
       });
       body.append("file", file);
-    } else {
-      Object.keys(target.headers || {}).forEach(function (key) {
-        xhr.setRequestHeader(key, target.headers[key]);
-      });
     }
-    xhr.upload.addEventListener("progress", function (event) {
-      if (event.lengthComputable && onProgress) {
-        onProgress(Math.round((event.loaded / event.total) * 100));
+    var sent = request(target.method, target.url, target.headers, body, function (loaded, total) {
+      if (onProgress) {
+        onProgress(percent(loaded, total));
       }
     });
-    var done = new Promise(function (resolve, reject) {
-      xhr.addEventListener("load", function () {
-        if (xhr.status >= 200 && xhr.status < 300) {
-          resolve(target);
-        } else {
-          reject(new Error(xhr.status + " " + xhr.statusText));
-        }
+    return {xhr: sent.xhr, done: sent.done.then(function () { return target; })};
+  }
+
+  // Blocks in flight at once, and how often a failed one is sent again.
+  var PARALLEL_BLOCKS = 4;
+  var BLOCK_RETRIES = 2;
+
+  // Azure refuses a block whose id has another length than the blob's
+  // uncommitted ones: the length of adlfs's (base64 of 32 characters) lets
+  // the mount's own writes of this name follow an abandoned upload.
+  function blockId(index) {
+    return btoa((ZEROS + index).slice(-32));
+  }
+  var ZEROS = "00000000000000000000000000000000";
+
+  function blockList(count) {
+    var ids = [];
+    for (var index = 0; index < count; index += 1) {
+      ids.push("<Latest>" + blockId(index) + "</Latest>");
+    }
+    return '<?xml version="1.0" encoding="utf-8"?><BlockList>' + ids.join("") + "</BlockList>";
+  }
+
+  function sendBlocks(target, file, onProgress) {
+    var size = target.blocks.size;
+    var count = Math.ceil(file.size / size);
+    var loaded = [];
+    var running = {};
+    var next = 0;
+    var stopped = false;
+
+    function report() {
+      var total = loaded.reduce(function (sum, bytes) { return sum + (bytes || 0); }, 0);
+      if (onProgress) {
+        onProgress(percent(total, file.size));
+      }
+    }
+
+    function stage(index, attempt) {
+      var url = target.url + "&comp=block&blockid=" + encodeURIComponent(blockId(index));
+      var body = file.slice(index * size, (index + 1) * size);
+      var sent = request("PUT", url, target.blocks.headers, body, function (bytes) {
+        loaded[index] = bytes;
+        report();
       });
-      xhr.addEventListener("error", function () { reject(new Error("network")); });
-      xhr.addEventListener("abort", function () { reject(new Error("abort")); });
-    });
-    xhr.send(body);
-    return {xhr: xhr, done: done};
+      running[index] = sent.xhr;
+      return sent.done.then(
+        function () {
+          delete running[index];
+          loaded[index] = body.size;
+          report();
+        },
+        function (error) {
+          delete running[index];
+          if (error.retry && !stopped && attempt < BLOCK_RETRIES) {
+            loaded[index] = 0;
+            return stage(index, attempt + 1);
+          }
+          throw error;
+        }
+      );
+    }
+
+    function worker() {
+      if (stopped || next >= count) {
+        return Promise.resolve();
+      }
+      var index = next;
+      next += 1;
+      return stage(index, 0).then(worker);
+    }
+
+    function stop() {
+      stopped = true;
+      Object.keys(running).forEach(function (key) { running[key].abort(); });
+    }
+
+    var workers = [];
+    for (var slot = 0; slot < Math.min(PARALLEL_BLOCKS, count); slot += 1) {
+      workers.push(worker());
+    }
+    var done = Promise.all(workers)
+      .then(function () {
+        if (stopped) {
+          throw new Error("abort");
+        }
+        // Only this request makes the blob: before it, nothing is listed.
+        var commit = request("PUT", target.url + "&comp=blocklist",
+          target.blocks.commit_headers, blockList(count));
+        running.commit = commit.xhr;
+        return commit.done;
+      })
+      .then(function () { return target; }, function (error) {
+        stop();
+        throw error;
+      });
+    return {xhr: {abort: stop}, done: done};
   }
 
   function targetFields(grant, file) {

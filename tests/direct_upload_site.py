@@ -34,7 +34,7 @@ PAGE = engines["django"].from_string(
 class UploadForm(forms.Form):
     title = forms.CharField(max_length=50)
 
-    def __init__(self, *args: Any, mount: str, max_size: int, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, mount: str, max_size: int = MAX_SIZE, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["file"] = DirectUploadField(
             storage=get_storage(mount), upload_to="uploads/", max_size=max_size

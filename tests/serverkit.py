@@ -14,6 +14,7 @@ benchmarks' comparison venv, which has no pytest, no moto and its own Django.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -142,6 +143,20 @@ class CountingApp:
 CHECKSUM_HEADERS = ("HTTP_CONTENT_MD5", "HTTP_X_AMZ_CHECKSUM_", "HTTP_X_GOOG_HASH")
 
 
+def request_entry(environ: dict[str, Any]) -> tuple[str, str, str, dict[str, str]]:
+    """Return what a ``RequestLog`` keeps of a WSGI ``environ``.
+
+    ``(method, path, range header, {checksum header: value})``.
+    """
+    headers = {
+        key[5:].replace("_", "-").lower(): str(value)
+        for key, value in environ.items()
+        if key.startswith(CHECKSUM_HEADERS)
+    }
+    method, path = environ["REQUEST_METHOD"], environ["PATH_INFO"]
+    return method, path, environ.get("HTTP_RANGE") or "", headers
+
+
 @dataclass
 class RequestLog:
     """The requests a server received, as ``(method, path, range header)``, for counting.
@@ -160,14 +175,10 @@ class RequestLog:
 
     def record(self, environ: dict[str, Any]) -> None:
         """Add the request of a WSGI ``environ`` (``CountingApp`` calls it)."""
-        self.add(environ["REQUEST_METHOD"], environ["PATH_INFO"], environ.get("HTTP_RANGE"))
-        headers = {
-            key[5:].replace("_", "-").lower(): str(value)
-            for key, value in environ.items()
-            if key.startswith(CHECKSUM_HEADERS)
-        }
+        method, path, byte_range, headers = request_entry(environ)
         with self.lock:
-            self.checksums.append((environ["REQUEST_METHOD"], environ["PATH_INFO"], headers))
+            self.requests.append((method, path, byte_range))
+            self.checksums.append((method, path, headers))
 
     def clear(self) -> None:
         with self.lock:
@@ -177,6 +188,53 @@ class RequestLog:
     def snapshot(self) -> list[tuple[str, str, str]]:
         with self.lock:
             return list(self.requests)
+
+
+class FileRecorder:
+    """Writes each request of a WSGI ``environ`` as a JSON line, for a ``FileRequestLog``.
+
+    For a server in another process. The line is flushed before the request is
+    handled, so it is in the file before its client has the answer.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._file = open(path, "a", encoding="utf-8")  # noqa: SIM115 -- open as long as the server
+        self._lock = threading.Lock()
+
+    def record(self, environ: dict[str, Any]) -> None:
+        line = json.dumps(request_entry(environ)) + "\n"
+        with self._lock:
+            self._file.write(line)
+            self._file.flush()
+
+
+class FileRequestLog:
+    """The ``RequestLog`` of a server in another process: its ``FileRecorder``'s file, read back."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._start = 0
+
+    def _entries(self) -> list[list[Any]]:
+        with open(self.path, "rb") as file:
+            file.seek(self._start)
+            data = file.read()
+        complete = data[: data.rfind(b"\n") + 1]
+        return [json.loads(line) for line in complete.splitlines()]
+
+    def clear(self) -> None:
+        self._start = self.path.stat().st_size
+
+    def snapshot(self) -> list[tuple[str, str, str]]:
+        return [(method, path, byte_range) for method, path, byte_range, _ in self._entries()]
+
+    @property
+    def requests(self) -> list[tuple[str, str, str]]:
+        return self.snapshot()
+
+    @property
+    def checksums(self) -> list[tuple[str, str, dict[str, str]]]:
+        return [(method, path, headers) for method, path, _, headers in self._entries()]
 
 
 def snapshot(root: Path, skip: Path | None = None) -> dict[str, bytes | None]:

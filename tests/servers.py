@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from tests.serverkit import (
-    CountingApp,
+    FileRequestLog,
     RequestLog,
     free_port,
     run_process,
@@ -51,7 +51,7 @@ AZURITE_KEY = (
 @dataclass
 class Server:
     url: str
-    log: RequestLog | None = None
+    log: RequestLog | FileRequestLog | None = None
 
 
 class RestartableS3:
@@ -83,26 +83,20 @@ def server_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("server-logs")
 
 
-# S3: moto, in this process, behind a middleware that records every request.
+# S3: moto in a process of its own (tests/moto_process.py), recording every request.
 
 
 @pytest.fixture(scope="session")
-def s3_server() -> Iterator[Server]:
-    from moto.moto_server.werkzeug_app import (
-        DomainDispatcherApplication,
-        MotoRequestHandler,
-        create_backend_app,
-    )
-    from werkzeug.serving import make_server
-
-    log = RequestLog()
-    app = CountingApp(DomainDispatcherApplication(create_backend_app), log)
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
-    with serve_in_thread(server):
-        url = f"http://127.0.0.1:{server.server_address[1]}"
+def s3_server(server_logs: Path) -> Iterator[Server]:
+    port = free_port()
+    requests_file = server_logs / "s3-requests.jsonl"
+    requests_file.touch()
+    command = [sys.executable, "-m", "tests.moto_process", str(port), str(requests_file)]
+    with run_process(command, server_logs / "moto.log", port, cwd=ROOT, name="moto"):
+        url = f"http://127.0.0.1:{port}"
         request = urllib.request.Request(f"{url}/{BUCKET}", method="PUT")
         urllib.request.urlopen(request, timeout=10).close()
-        yield Server(url, log)
+        yield Server(url, FileRequestLog(requests_file))
 
 
 @pytest.fixture

@@ -14,7 +14,13 @@
 * ``blackhole``: accept connections and never answer, on connections already
   open too;
 * ``flip_byte_at``: flip one bit of the upstream byte at that offset of each
-  new connection (a body corrupted in flight).
+  new connection (a body corrupted in flight);
+* ``flip_down_at``: the same for the downstream byte at that offset (a
+  download corrupted in flight).
+
+With ``record_heads`` set, it keeps in ``heads`` the request line and headers
+of each request, as the client sent them (what an emulator that logs nothing
+received).
 
 The proxy runs its own event loop in a daemon thread, so it serves
 synchronous and asynchronous clients alike. Standard library only:
@@ -40,8 +46,11 @@ class FaultProxy:
         self.latency = latency
         self.reset_after: int | None = None
         self.flip_byte_at: int | None = None
+        self.flip_down_at: int | None = None
         self.blackhole = False
         self.requests = 0
+        self.record_heads = False
+        self.heads: list[bytes] = []
         # Requests waiting out the latency at once, now and at most: above one,
         # the client's requests overlap (its latency is hidden).
         self.delayed = 0
@@ -116,7 +125,7 @@ class FaultProxy:
             return
         turn = _Turn()
         upstream = _Upstream(self, client_r, server_w, client_w, turn)
-        downstream = asyncio.ensure_future(_pipe_down(server_r, client_w, turn))
+        downstream = asyncio.ensure_future(_pipe_down(server_r, client_w, turn, self.flip_down_at))
         try:
             await upstream.run()
         finally:
@@ -165,6 +174,8 @@ class _Upstream:
 
     async def _new_request(self, data: bytes) -> bool:
         self.proxy.requests += 1
+        if self.proxy.record_heads:
+            self.proxy.heads.append(data.partition(b"\r\n\r\n")[0])
         status = self.proxy._next_failure()
         if status is not None:
             await _refuse(self.reader, self.client, data, status)
@@ -182,9 +193,7 @@ class _Upstream:
     async def _forward(self, data: bytes) -> bool:
         if self.proxy.blackhole:
             return True  # swallowed: the server never hears of it, the client waits
-        if self.flip_at is not None and self.sent <= self.flip_at < self.sent + len(data):
-            index = self.flip_at - self.sent
-            data = data[:index] + bytes([data[index] ^ 0x01]) + data[index + 1 :]
+        data = _flipped(data, self.sent, self.flip_at)
         if self.reset_after is not None and self.sent + len(data) > self.reset_after:
             self.writer.write(data[: self.reset_after - self.sent])
             _reset(self.client)
@@ -195,15 +204,28 @@ class _Upstream:
         return True
 
 
+def _flipped(data: bytes, offset: int, flip_at: int | None) -> bytes:
+    """Return ``data``, found at ``offset`` of its stream, with the bit at ``flip_at`` flipped."""
+    if flip_at is None or not offset <= flip_at < offset + len(data):
+        return data
+    index = flip_at - offset
+    return data[:index] + bytes([data[index] ^ 0x01]) + data[index + 1 :]
+
+
 async def _pipe_down(
-    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, turn: _Turn
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    turn: _Turn,
+    flip_at: int | None,
 ) -> None:
+    received = 0
     try:
         while data := await reader.read(CHUNK):
             # "100 Continue" is an interim answer: the request's body follows.
             if not data.startswith(b"HTTP/1.1 100 "):
                 turn.answered = True
-            writer.write(data)
+            writer.write(_flipped(data, received, flip_at))
+            received += len(data)
             await writer.drain()
     except (ConnectionError, asyncio.CancelledError):
         pass

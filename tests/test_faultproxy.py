@@ -96,6 +96,18 @@ def test_flip_byte_changes_one_bit_upstream(echo_port: int) -> None:
     assert sum(a != b for a, b in zip(echoed, body, strict=True)) == 1
 
 
+def test_flip_down_changes_one_bit_downstream(echo_port: int) -> None:
+    with FaultProxy(echo_port) as proxy:
+        proxy.flip_down_at = 10_000  # far past the status line and headers
+        proxy.record_heads = True
+        connection = http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=5)
+        body = bytes(20_000)
+        status, echoed = _put(connection, body)
+    assert status == 200
+    assert sum(a != b for a, b in zip(echoed, body, strict=True)) == 1
+    assert [head.split(b"\r\n")[0] for head in proxy.heads] == [b"PUT /x HTTP/1.1"]
+
+
 def test_blackhole_never_answers(echo_port: int) -> None:
     with FaultProxy(echo_port) as proxy:
         proxy.blackhole = True

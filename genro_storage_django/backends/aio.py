@@ -24,8 +24,11 @@ from collections.abc import Callable, Coroutine, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from genro_storage_django.backends import checked
+
 if TYPE_CHECKING:
     from genro_storage_django.backends.base import Backend
+    from genro_storage_django.backends.checked import Check
 
 T = TypeVar("T")
 
@@ -208,7 +211,9 @@ class RangeReader:
     up to ``block_size`` while the read goes on sequentially (``backends.readahead``).
     """
 
-    def __init__(self, backend: Backend, path: str, size: int, block_size: int) -> None:
+    def __init__(
+        self, backend: Backend, path: str, size: int, block_size: int, check: Check | None = None
+    ) -> None:
         from genro_storage_django.backends.readahead import Window
 
         self.backend, self.path, self.size, self.block_size = backend, path, size, block_size
@@ -216,8 +221,11 @@ class RangeReader:
         self.buffer, self.buffer_start = b"", 0
         self.window = Window(block_size)
         self.fetched = False
+        #: The digest check of a read from start to end (``backends.checked``).
+        self.check = check
 
     async def read(self, size: int = -1) -> bytes:
+        start = self.position
         end = self.size if size is None or size < 0 else min(self.size, self.position + size)
         parts = []
         while self.position < end:
@@ -228,7 +236,10 @@ class RangeReader:
             part = self.buffer[offset : offset + end - self.position]
             parts.append(part)
             self.position += len(part)
-        return b"".join(parts)
+        data = b"".join(parts)
+        if self.check is not None:
+            self.check.feed(start, data)
+        return data
 
     async def _fill(self, wanted_end: int) -> None:
         # A read larger than the window is fetched in one range, as
@@ -327,10 +338,12 @@ async def open_reader(backend: Backend, path: str) -> Reader:
     """Open the file at ``path`` for reading as coroutines, as ``Backend.open(path, "rb")``."""
     await filesystem(backend)
     if backend.event_loop() is not None:
-        info = await call(backend, "info", path)
+        # What a file opened for reading starts from: with the digest to check.
+        info = await call(backend, "file_details", path)
         if info.get("type") == "directory":
             raise FileNotFoundError(path)  # the storage says IsADirectoryError
-        return RangeReader(backend, path, int(info["size"]), backend.block_size)
+        check = checked.check_for(backend, path, info)
+        return RangeReader(backend, path, int(info["size"]), backend.block_size, check)
     if backend.no_io:
         file = backend.open(path, "rb")
     else:

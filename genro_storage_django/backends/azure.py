@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import base64
 import datetime
+import hashlib
 import io
 from collections.abc import Iterator, Mapping
 from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from genro_storage_django.backends.base import NETWORK_OPTIONS, TIMED_OUT, Leftover, as_utc
+from genro_storage_django.backends import checked
+from genro_storage_django.backends.base import (
+    NETWORK_OPTIONS,
+    TIMED_OUT,
+    Digest,
+    Leftover,
+    as_utc,
+)
 from genro_storage_django.backends.objectstore import (
     MD5_METADATA,
     OBJECT_STORE_OPTIONS,
@@ -222,7 +231,11 @@ class AzureBackend(ObjectStoreBackend):
         per_request["validate_content"] = True
         # A text mode's file is fsspec's TextIOWrapper around the blob file.
         blob_file = file.buffer if isinstance(file, io.TextIOWrapper) else file
-        blob_file.container_client = _Sending(blob_file.container_client, per_request)
+        # Put Block List stores no Content-MD5 of its own: the MD5 of every
+        # byte written goes with it, for downloads to check (expected_digest()).
+        md5 = hashlib.md5(usedforsecurity=False)
+        blob_file.write = _hashing(blob_file.write, md5)
+        blob_file.container_client = _Sending(blob_file.container_client, per_request, md5)
         return file
 
     def created_from_info(self, info: dict[str, Any]) -> datetime.datetime | None:
@@ -248,6 +261,24 @@ class AzureBackend(ObjectStoreBackend):
             return {"md5": stored}
         md5 = getattr(info.get("content_settings"), "content_md5", None)
         return {"md5": bytes(md5).hex()} if md5 else {}
+
+    def expected_digest(self, info: dict[str, Any]) -> Digest | None:
+        # The blob's Content-MD5: Azure's own for a Put Blob, the adapter's
+        # for its commits of blocks (open()); never the metadata's, where
+        # write_with_md5() keeps the source's.
+        return _md5(getattr(info.get("content_settings"), "content_md5", None))
+
+    def read(self, path: str) -> bytes:
+        return self.run_on_loop(self.read_async, path)
+
+    async def read_async(self, path: str) -> bytes:
+        # One download, checked against the blob's Content-MD5 that comes with it.
+        async with self.fs.service_client.get_blob_client(self.bucket, self.key(path)) as blob:
+            stream = await blob.download_blob(max_concurrency=1)
+            data = await stream.readall()
+        settings = stream.properties.content_settings
+        checked.verify(self, path, data, _md5(settings.content_md5))
+        return bytes(data)
 
     def describe_error(self, error: Exception) -> tuple[type[OSError], str] | None:
         from azure.core.exceptions import (
@@ -385,6 +416,14 @@ class AzureBackend(ObjectStoreBackend):
         self.run_on_loop(self.fs.service_client.set_service_properties, cors=[cors])
 
 
+def _md5(value: bytes | bytearray | str | None) -> Digest | None:
+    # The SDK gives a bytearray, or the header's base64 text on a ranged download.
+    if not value:
+        return None
+    raw = base64.b64decode(value) if isinstance(value, str) else bytes(value)
+    return Digest("md5", raw)
+
+
 def _cors_rule(origins: list[str]) -> dict[str, Any]:
     return {
         "AllowedOrigins": list(origins),
@@ -461,11 +500,23 @@ _ACCEPTED = {
 }
 
 
-class _Sending:
-    """A container (or blob) client whose upload calls send ``options`` as well."""
+def _hashing(write: Any, md5: Any) -> Any:
+    """Return ``write``, a file's method, adding what it writes to ``md5`` first."""
 
-    def __init__(self, client: Any, options: dict[str, Any]) -> None:
-        self._client, self._options = client, options
+    def hashed(data: Any) -> Any:
+        md5.update(data)
+        return write(data)
+
+    return hashed
+
+
+class _Sending:
+    """A container (or blob) client whose upload calls send ``options`` as well, and
+    whose commit stores ``md5`` (of the whole blob) as its Content-MD5.
+    """
+
+    def __init__(self, client: Any, options: dict[str, Any], md5: Any = None) -> None:
+        self._client, self._options, self._md5 = client, options, md5
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._client, name)
@@ -478,12 +529,16 @@ class _Sending:
             if extra.get("validate_content") and isinstance(kwargs.get("data"), memoryview):
                 # adlfs stages slices of its buffer; the SDK hashes bytes only.
                 kwargs["data"] = bytes(kwargs["data"])
+            settings = kwargs.get("content_settings")
+            if name == "commit_block_list" and self._md5 is not None and settings is not None:
+                settings.content_md5 = bytearray(self._md5.digest())
             return attribute(*args, **kwargs, **extra)
 
         return call
 
     def get_blob_client(self, *args: Any, **kwargs: Any) -> _Sending:
-        return _Sending(self._client.get_blob_client(*args, **kwargs), self._options)
+        blob = self._client.get_blob_client(*args, **kwargs)
+        return _Sending(blob, self._options, self._md5)
 
     async def __aenter__(self) -> _Sending:
         await self._client.__aenter__()

@@ -10,7 +10,7 @@ import inspect
 from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import IO, TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import IO, TYPE_CHECKING, Any, ClassVar, NamedTuple, TypeVar
 
 from genro_storage_django import tenants
 from genro_storage_django.exceptions import MissingExtra
@@ -24,6 +24,13 @@ if TYPE_CHECKING:
 
 
 T = TypeVar("T")
+
+
+class Digest(NamedTuple):
+    """A digest of a file's bytes: ``algorithm`` is "md5", "crc32c" or "crc32"."""
+
+    algorithm: str
+    value: bytes
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,8 @@ NETWORK_OPTIONS: dict[str, Option] = {
 
 #: The reason of the ``TimeoutError`` a silent server gives.
 TIMED_OUT = "no answer within the mount's connect_timeout and read_timeout."
+#: The reason of the ``OSError`` a download whose digest is not the server's gives.
+CORRUPTED = "the downloaded bytes do not match the checksum the server gave."
 #: For clients that do not retry (fsspec's HTTP, sftp, ftp, webdav): no ``retries``.
 TIMEOUT_OPTIONS = {key: NETWORK_OPTIONS[key] for key in ("connect_timeout", "read_timeout")}
 
@@ -544,6 +553,15 @@ class Backend:
         """Return the hex digests that ``info`` already holds, by ``hashlib`` algorithm name."""
         return {}
 
+    def expected_digest(self, info: dict[str, Any]) -> Digest | None:
+        """Return the digest the server computed of the whole file of fsspec's ``info``,
+        which a download of it must match, or None if it gives none.
+
+        Only a digest the server made from the bytes it stored counts: one a
+        client put in the metadata may not be of these bytes.
+        """
+        return None
+
     def same_filesystem(self, other: Backend) -> bool:
         """Return True if ``other`` reaches the same files with the same credentials."""
         return other.mount == self.mount
@@ -629,6 +647,7 @@ _NO_IO = (
     "share_filesystem",
     "stored_type",
     "cors_rule",
+    "expected_digest",
 )
 #: The operations whose errors ``describe_error()`` translates: every other
 #: public method of the contract.
@@ -637,9 +656,14 @@ _SYNC_CONTRACT = frozenset(
     for name, value in vars(Backend).items()
     if inspect.isfunction(value) and not name.startswith("_") and name not in _NO_IO
 )
-#: With the native coroutine twins (``<name>_async``) the async backends add, and
-#: ``put_async()``, the one-request write of ``backends.aio.PartWriter``.
-CONTRACT = _SYNC_CONTRACT | {f"{name}_async" for name in _SYNC_CONTRACT} | {"put_async"}
+#: With the native coroutine twins (``<name>_async``) the async backends add,
+#: ``put_async()``, the one-request write of ``backends.aio.PartWriter``, and
+#: ``file_details_async()``, what ``backends.aio.open_reader()`` asks first.
+CONTRACT = (
+    _SYNC_CONTRACT
+    | {f"{name}_async" for name in _SYNC_CONTRACT}
+    | {"put_async", "file_details_async"}
+)
 
 
 class _Translated:
@@ -674,10 +698,21 @@ class _Translated:
             return
         error_class, reason = described
         path = self.args[0] if self.args and isinstance(self.args[0], str) else ""
-        name = self.backend.relative_name(path) if path else ""
-        target = f" {name!r}" if name else ""
         # "from None": the SDK's message may hold a signed URL or a header.
-        raise error_class(f"Mount {self.backend.mount.name!r}{target}: {reason}") from None
+        raise error_class(message(self.backend, path, reason)) from None
+
+
+def message(backend: Backend, path: str, reason: str) -> str:
+    """Return the text of an error about ``path`` (or the mount, for ""): mount, name, reason."""
+    name = backend.relative_name(path) if path else ""
+    target = f" {name!r}" if name else ""
+    return f"Mount {backend.mount.name!r}{target}: {reason}"
+
+
+def translated(backend: Backend, path: str) -> contextlib.AbstractContextManager[None]:
+    """Return a context in which a library's error about ``path`` becomes the builtin
+    one ``backend.describe_error()`` names, as in the backend's own methods."""
+    return _Translated(backend, (path,))
 
 
 def _translating(method: Callable[..., Any]) -> Callable[..., Any]:

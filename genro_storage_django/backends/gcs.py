@@ -16,7 +16,8 @@ from urllib.parse import quote
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_variables
 
-from genro_storage_django.backends.base import NETWORK_OPTIONS, as_utc, client_timeout
+from genro_storage_django.backends import checked
+from genro_storage_django.backends.base import NETWORK_OPTIONS, Digest, as_utc, client_timeout
 from genro_storage_django.backends.objectstore import (
     OBJECT_STORE_OPTIONS,
     ObjectStoreBackend,
@@ -173,6 +174,25 @@ class GCSBackend(ObjectStoreBackend):
         md5 = info.get("md5Hash")
         return {"md5": base64.b64decode(md5).hex()} if md5 else {}
 
+    def expected_digest(self, info: dict[str, Any]) -> Digest | None:
+        return _digest(info.get("md5Hash"), info.get("crc32c"))
+
+    def read(self, path: str) -> bytes:
+        return self.run_on_loop(self.read_async, path)
+
+    async def read_async(self, path: str) -> bytes:
+        # One GET, checked against the hashes GCS sends with the body
+        # (X-Goog-Hash, one header per algorithm or one with both).
+        headers, data = await self.fs._call("GET", self.fs.url(path))
+        found = dict(
+            part.strip().split("=", 1)
+            for value in headers.getall("X-Goog-Hash", ())
+            for part in value.split(",")
+            if "=" in part
+        )
+        checked.verify(self, path, data, _digest(found.get("md5"), found.get("crc32c")))
+        return bytes(data)
+
     def describe_error(self, error: Exception) -> tuple[type[OSError], str] | None:
         from gcsfs.retry import HttpError
         from google.auth.exceptions import GoogleAuthError
@@ -324,6 +344,15 @@ def metadata_keys(value: Any) -> list[str]:
     return sorted({key for group in groups for key in (group.get("metadata") or {})})
 
 
+def _digest(md5: str | None, crc32c: str | None) -> Digest | None:
+    """Return the digest of GCS's base64 hashes: the MD5, else (composite objects) the CRC32C."""
+    if md5:
+        return Digest("md5", base64.b64decode(md5))
+    if crc32c:
+        return Digest("crc32c", base64.b64decode(crc32c))
+    return None
+
+
 def _bound_retries(fs: GCSFileSystem, attempts: int) -> None:
     """Make ``fs`` send each request at most ``attempts`` times."""
     from gcsfs.retry import retry_request
@@ -338,13 +367,36 @@ def _bound_retries(fs: GCSFileSystem, attempts: int) -> None:
         fs._request = types.MethodType(request, fs)
 
 
+class _FinalHash:
+    """A gcsfs filesystem whose resumable upload's last request carries ``md5``, of
+    every byte written (``X-Goog-Hash``): GCS refuses to finish an upload whose
+    bytes have another MD5, so a chunk corrupted on the way stores nothing.
+    """
+
+    def __init__(self, fs: GCSFileSystem, md5: Any) -> None:
+        self._fs, self._md5 = fs, md5
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._fs, name)
+
+    def call(self, method: str, path: str, *args: Any, **kwargs: Any) -> Any:
+        headers = dict(kwargs.pop("headers", None) or {})
+        # The last chunk (or the empty request that ends an upload) states the
+        # total size: "bytes 0-99/100", "bytes */100"; the others end in "/*".
+        if headers.get("Content-Range", "/*")[-2:] != "/*":
+            digest = base64.b64encode(self._md5.digest()).decode()
+            headers["X-Goog-Hash"] = f"md5={digest}"
+        return self._fs.call(method, path, *args, headers=headers, **kwargs)
+
+
 @functools.cache
 def _upload_file_class() -> type:
     from fsspec.asyn import sync
     from gcsfs.core import GCSFile
 
     class UploadFile(GCSFile):
-        """A gcsfs file whose uploads carry the object parameters gcsfs does not send."""
+        """A gcsfs file whose uploads carry the object parameters gcsfs does not send,
+        and a checksum of the whole object."""
 
         def __init__(
             self, backend: GCSBackend, path: str, mode: str, parameters: dict[str, Any]
@@ -354,6 +406,12 @@ def _upload_file_class() -> type:
             content = self.upload["resource"]["contentType"]
             block_size = backend.fs.default_block_size
             super().__init__(backend.fs, path, mode, block_size, content_type=content)
+            self.md5 = hashlib.md5(usedforsecurity=False)
+            self.gcsfs = _FinalHash(backend.fs, self.md5)
+
+        def write(self, data: Any) -> int:
+            self.md5.update(data)
+            return int(super().write(data))
 
         def flush(self, force: bool = False) -> None:
             done = self.forced  # type: ignore[has-type]

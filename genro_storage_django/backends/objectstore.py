@@ -13,11 +13,12 @@ import datetime
 import itertools
 from collections.abc import Iterable, Iterator, Mapping
 from functools import cached_property
-from typing import IO, TYPE_CHECKING, Any, ClassVar
+from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
 from urllib.parse import quote
 
 from django.core.exceptions import SuspiciousFileOperation
 
+from genro_storage_django.backends import checked
 from genro_storage_django.backends.base import (
     Backend,
     Entry,
@@ -73,6 +74,9 @@ class ObjectStoreBackend(Backend):
     #: metadata, which the listing carries (Azure).
     lists_md5: ClassVar[bool] = True
     parameters = frozenset(PARAMETERS)
+    #: True if the fsspec class's files get details that lack what
+    #: ``expected_digest()`` reads: ``open()`` gives them ``file_details_async()``'s.
+    gives_file_details: ClassVar[bool] = False
 
     @classmethod
     def validate(cls, mount_name: str, options: dict[str, Any]) -> list[Problem]:
@@ -203,14 +207,35 @@ class ObjectStoreBackend(Backend):
     def open(self, path: str, mode: str, parameters: Mapping[str, Any] | None = None) -> IO[Any]:
         if any(flag in mode for flag in "wax"):
             return self.fs.open(path, mode, **self.write_options(path, parameters))
+        if "b" not in mode:
+            # Text: fsspec's wrapper reads ahead and back, no read is in order.
+            return self._open_for_reading(path, mode, None)
+        details = None
+        if self.gives_file_details:
+            details = self.run_on_loop(self.file_details_async, path)
+        file = self._open_for_reading(path, mode, details)
+        details = details or getattr(file, "details", None) or {}
+        check = checked.check_for(self, path, details)
+        return cast("IO[Any]", checked.CheckedFile(file, self, path, check))
+
+    def _open_for_reading(self, path: str, mode: str, details: dict[str, Any] | None) -> Any:
         from genro_storage_django.backends.readahead import open_options
 
-        file = self.fs.open(path, mode, **open_options(self.block_size))
+        sized = {"size": details["size"]} if details else {}
+        file = self.fs.open(path, mode, **open_options(self.block_size), **sized)
+        if details:
+            file.details = details  # the fsspec file asks for none then
         # fsspec opens a key prefix as an empty file: it is a directory.
         if (getattr(file, "details", None) or {}).get("type") == "directory":
             file.close()
             raise IsADirectoryError(path)
         return file
+
+    async def file_details_async(self, path: str) -> dict[str, Any]:
+        """Return fsspec's details of the file at ``path`` with what ``expected_digest()``
+        reads: those a file opened for reading starts from.
+        """
+        return await self.info_async(path)
 
     def write(
         self,

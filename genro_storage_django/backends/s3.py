@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime
 import itertools
@@ -11,9 +12,11 @@ from urllib.parse import quote
 
 from genro_storage_django.backends import aio
 from genro_storage_django.backends.base import (
+    CORRUPTED,
     NETWORK_OPTIONS,
     TIMED_OUT,
     Backend,
+    Digest,
     Entry,
     Leftover,
     as_utc,
@@ -65,6 +68,8 @@ STORAGE_CLASSES = (
     "SNOW",
     "EXPRESS_ONEZONE",
 )
+#: The fields of a HEAD answer (with ChecksumMode) that ``expected_digest()`` reads.
+CHECKSUM_FIELDS = ("ChecksumCRC32", "ChecksumType")
 NO_CREATION_TIME = (
     "S3 records only when an object was last written (get_modified_time()), "
     "not when its name was first created."
@@ -77,6 +82,7 @@ class S3Backend(ObjectStoreBackend):
     version_marker = "?versionId="
     parameter_choices = {"acl": CANNED_ACLS, "storage_class": STORAGE_CLASSES}
     lists_in_key_order = True
+    gives_file_details = True
     options = {
         "bucket": Option((str,), required=True),
         "region": Option((str,)),
@@ -134,12 +140,17 @@ class S3Backend(ObjectStoreBackend):
         return contents[0].get("Key")
 
     async def info_async(self, path: str) -> dict[str, Any]:
+        return await self._head(path)
+
+    async def _head(self, path: str, **request: Any) -> dict[str, Any]:
         # One HEAD request; s3fs would list the prefix too when the key is missing.
         try:
-            response = await self.fs._call_s3("head_object", Bucket=self.bucket, Key=self.key(path))
+            response = await self.fs._call_s3(
+                "head_object", Bucket=self.bucket, Key=self.key(path), **request
+            )
         except FileNotFoundError:
             raise FileNotFoundError(path) from None
-        return {
+        info = {
             "name": path,
             "type": "file",
             "size": response["ContentLength"],
@@ -149,6 +160,29 @@ class S3Backend(ObjectStoreBackend):
             "ETag": response.get("ETag"),
             "Metadata": response.get("Metadata") or {},
         }
+        info.update({key: response[key] for key in CHECKSUM_FIELDS if response.get(key)})
+        return info
+
+    def _open_for_reading(self, path: str, mode: str, details: dict[str, Any] | None) -> Any:
+        file = super()._open_for_reading(path, mode, details)
+        if details and details.get("ETag"):
+            # What s3fs's file does when it asks for the details itself: each
+            # read asks for the object seen at open(), never one written since.
+            file.read_kw = {**file.read_kw, "IfMatch": details["ETag"]}
+        return file
+
+    async def file_details_async(self, path: str) -> dict[str, Any]:
+        # The HEAD that s3fs's file would send, asking for S3's checksum as well
+        # (only here: on a KMS-encrypted object it needs the key's Decrypt).
+        return await self._head(path, ChecksumMode="ENABLED")
+
+    def expected_digest(self, info: dict[str, Any]) -> Digest | None:
+        # The CRC32 that S3 computed of the whole object; a multipart upload's
+        # ("<crc>-<parts>", type COMPOSITE) is of its parts' checksums.
+        crc32 = info.get("ChecksumCRC32")
+        if not crc32 or "-" in crc32 or info.get("ChecksumType", "FULL_OBJECT") != "FULL_OBJECT":
+            return None
+        return Digest("crc32", base64.b64decode(crc32))
 
     def scandir_page(
         self, path: str, limit: int, token: str | None
@@ -194,11 +228,15 @@ class S3Backend(ObjectStoreBackend):
         from botocore.exceptions import (
             BotoCoreError,
             ConnectTimeoutError,
+            FlexibleChecksumError,
             NoCredentialsError,
             PartialCredentialsError,
             ReadTimeoutError,
         )
 
+        if isinstance(error, FlexibleChecksumError):
+            # botocore's check of the checksum S3 sent with a GET.
+            return OSError, CORRUPTED
         if isinstance(error, (NoCredentialsError, PartialCredentialsError)):
             return PermissionError, "no usable AWS credentials were found."
         if isinstance(error, (ConnectTimeoutError, ReadTimeoutError, TimeoutError)):

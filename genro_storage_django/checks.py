@@ -9,6 +9,7 @@ from django.core.checks import CheckMessage, Error, Warning
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import InvalidStorageError, storages
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
 from genro_storage_django import object_parameters, serving
 from genro_storage_django.backends import backend_class
@@ -52,17 +53,25 @@ def check_error_reports(app_configs: Any = None, **kwargs: Any) -> list[CheckMes
 
 def _shown_secret(mount: str, key: str) -> Warning:
     return Warning(
-        f"Mount {mount!r}: Django's error reports would show its secret {key!r} "
-        "among the settings.",
-        hint="Set DEFAULT_EXCEPTION_REPORTER_FILTER = "
-        '"genro_storage_django.debug.SafeExceptionReporterFilter", which hides it.',
+        _(
+            "Mount %(mount)s: Django's error reports would show its secret %(key)s "
+            "among the settings."
+        )
+        % {"mount": repr(mount), "key": repr(key)},
+        hint=_(
+            "Set DEFAULT_EXCEPTION_REPORTER_FILTER = "
+            '"genro_storage_django.debug.SafeExceptionReporterFilter", which hides it.'
+        ),
         id=f"{CHECK_ID_PREFIX}.W002",
     )
 
 
 def _message(problem: Problem) -> CheckMessage:
     level = Warning if problem.warning else Error
-    return level(problem.msg, hint=problem.hint, id=f"{CHECK_ID_PREFIX}.{problem.id}")
+    # A problem's texts are lazy (the parsed setting is cached): fix them in
+    # the language of this check run.
+    hint = None if problem.hint is None else str(problem.hint)
+    return level(str(problem.msg), hint=hint, id=f"{CHECK_ID_PREFIX}.{problem.id}")
 
 
 def check_class_names(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
@@ -72,10 +81,15 @@ def check_class_names(app_configs: Any = None, **kwargs: Any) -> list[CheckMessa
         by_class.setdefault(class_name(name), []).append(name)
     return [
         Error(
-            f"Mounts {', '.join(repr(name) for name in names)} share the storage class name "
-            f"{shared!r}: pickle and sorl-thumbnail could not tell them apart.",
-            hint="Rename one of the mounts so that their names differ in more than "
-            "case, '_', '-' and '.'.",
+            _(
+                "Mounts %(mounts)s share the storage class name %(class)s: pickle and "
+                "sorl-thumbnail could not tell them apart."
+            )
+            % {"mounts": ", ".join(repr(name) for name in names), "class": repr(shared)},
+            hint=_(
+                "Rename one of the mounts so that their names differ in more than "
+                "case, '_', '-' and '.'."
+            ),
             id=f"{CHECK_ID_PREFIX}.E022",
         )
         for shared, names in by_class.items()
@@ -102,12 +116,17 @@ def check_static_urls(app_configs: Any = None, **kwargs: Any) -> list[CheckMessa
         return []  # an invalid mount: reported by check_storage_mounts()
     return [
         Warning(
-            f"The staticfiles storage is the mount {storage.mount.name!r}, whose URLs are "
-            "signed: signatures change every second, end up inside hashed CSS files and "
-            "defeat browser caches.",
-            hint='Use "genro_storage_django.staticfiles.MountManifestStaticStorage" (or '
-            "MountStaticStorage) as the BACKEND, or give the mount a 'custom_domain' or "
-            "'querystring_auth': False.",
+            _(
+                "The staticfiles storage is the mount %(mount)s, whose URLs are "
+                "signed: signatures change every second, end up inside hashed CSS files and "
+                "defeat browser caches."
+            )
+            % {"mount": repr(storage.mount.name)},
+            hint=_(
+                'Use "genro_storage_django.staticfiles.MountManifestStaticStorage" (or '
+                "MountStaticStorage) as the BACKEND, or give the mount a 'custom_domain' or "
+                "'querystring_auth': False."
+            ),
             id=f"{CHECK_ID_PREFIX}.W003",
         )
     ]
@@ -128,11 +147,15 @@ def check_collectstatic_order(app_configs: Any = None, **kwargs: Any) -> list[Ch
         return []
     return [
         Warning(
-            "The staticfiles storage is a mount, but 'django.contrib.staticfiles' comes "
-            "before 'genro_storage_django' in INSTALLED_APPS: manage.py collectstatic is "
-            "Django's, which asks the mount about every file and uploads one at a time.",
-            hint="List 'genro_storage_django' before 'django.contrib.staticfiles' in "
-            "INSTALLED_APPS (the first app that has a command provides it).",
+            _(
+                "The staticfiles storage is a mount, but 'django.contrib.staticfiles' comes "
+                "before 'genro_storage_django' in INSTALLED_APPS: manage.py collectstatic is "
+                "Django's, which asks the mount about every file and uploads one at a time."
+            ),
+            hint=_(
+                "List 'genro_storage_django' before 'django.contrib.staticfiles' in "
+                "INSTALLED_APPS (the first app that has a command provides it)."
+            ),
             id=f"{CHECK_ID_PREFIX}.W005",
         )
     ]
@@ -149,10 +172,15 @@ def check_tenants(app_configs: Any = None, **kwargs: Any) -> list[CheckMessage]:
         except ImportError as error:
             messages.append(
                 Error(
-                    f"Mount {mount.name!r}: 'tenant' names {mount.tenant!r}, which cannot be "
-                    f"imported ({error}).",
-                    hint="Give the dotted path of a callable that returns the current "
-                    "tenant's folder, such as 'genro_storage_django.tenants.current_tenant'.",
+                    _(
+                        "Mount %(mount)s: 'tenant' names %(tenant)s, which cannot be "
+                        "imported (%(error)s)."
+                    )
+                    % {"mount": repr(mount.name), "tenant": repr(mount.tenant), "error": error},
+                    hint=_(
+                        "Give the dotted path of a callable that returns the current tenant's "
+                        "folder, such as 'genro_storage_django.tenants.current_tenant'."
+                    ),
                     id=f"{CHECK_ID_PREFIX}.E027",
                 )
             )

@@ -21,8 +21,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import SuspiciousFileOperation
+from django.utils.translation import gettext_noop
 
 from genro_storage_django import validation
+from genro_storage_django.i18n import lazy_message
 from genro_storage_django.names import clean_name
 from genro_storage_django.schema import COMMON_OPTIONS, PERMISSIONS, Mount, Option, Problem
 
@@ -83,8 +85,10 @@ class _Resolver:
         parent_name = values["parent"]
         if parent_name in (*trail, name):
             cycle = " -> ".join(repr(mount) for mount in (*trail, name, parent_name))
-            message = f"Mounts {cycle} are each other's parents."
-            hint = "A chain of parents must end at a mount."
+            message = lazy_message(
+                gettext_noop("Mounts %(cycle)s are each other's parents."), cycle=cycle
+            )
+            hint = lazy_message(gettext_noop("A chain of parents must end at a mount."))
             self._refuse(name, Problem("E025", message, hint=hint, mount=name))
             return None
         parent = self._parent(name, parent_name, (*trail, name))
@@ -115,8 +119,11 @@ class _Resolver:
             values["path"] = ""
         if values["path"]:
             return []
-        message = f"Mount {name!r}: 'path' must name a folder inside its parent."
-        hint = "Give a relative folder such as 'public', without '..'."
+        message = lazy_message(
+            gettext_noop("Mount %(mount)s: 'path' must name a folder inside its parent."),
+            mount=repr(name),
+        )
+        hint = lazy_message(gettext_noop("Give a relative folder such as 'public', without '..'."))
         return [Problem("E024", message, hint=hint, mount=name)]
 
     def _parent(self, name: str, parent_name: str, trail: tuple[str, ...]) -> Mount | None:
@@ -126,14 +133,18 @@ class _Resolver:
             parent = self.mount(parent_name, trail)
             if parent is not None:
                 return parent
-            state = "invalid"
+            message = gettext_noop("Mount %(mount)s: its parent %(parent)s is invalid.")
+        elif parent_name in self.invalid:
+            message = gettext_noop("Mount %(mount)s: its parent %(parent)s is invalid.")
         else:
-            state = "invalid" if parent_name in self.invalid else "not defined"
+            message = gettext_noop("Mount %(mount)s: its parent %(parent)s is not defined.")
         self.problems.append(
             Problem(
                 "E023",
-                f"Mount {name!r}: its parent {parent_name!r} is {state}.",
-                hint="Define the parent mount, or fix the problems reported for it.",
+                lazy_message(message, mount=repr(name), parent=repr(parent_name)),
+                hint=lazy_message(
+                    gettext_noop("Define the parent mount, or fix the problems reported for it.")
+                ),
                 mount=name,
             )
         )
@@ -142,11 +153,17 @@ class _Resolver:
     def _build(self, name: str, values: dict[str, Any], parent: Mount) -> Mount | None:
         permissions = parent.permissions if values["inherit_permissions"] else values["permissions"]
         if PERMISSIONS.index(permissions) > PERMISSIONS.index(parent.permissions):
-            message = (
-                f"Mount {name!r}: permissions {permissions!r} are wider than its parent "
-                f"{parent.name!r}'s ({parent.permissions!r})."
+            message = lazy_message(
+                gettext_noop(
+                    "Mount %(mount)s: permissions %(permissions)s are wider than its parent "
+                    "%(parent)s's (%(parent_permissions)s)."
+                ),
+                mount=repr(name),
+                permissions=repr(permissions),
+                parent=repr(parent.name),
+                parent_permissions=repr(parent.permissions),
             )
-            hint = "A child may narrow permissions only."
+            hint = lazy_message(gettext_noop("A child may narrow permissions only."))
             self._refuse(name, Problem("E026", message, hint=hint, mount=name))
             return None
         subpath = f"{parent.subpath}/{values['path']}" if parent.subpath else values["path"]

@@ -14,10 +14,12 @@ from functools import cache
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext, gettext_noop
 
 from genro_storage_django import child_mounts, validation
 from genro_storage_django.backends import BACKENDS, backend_class
 from genro_storage_django.exceptions import InvalidMount, MountNotFound
+from genro_storage_django.i18n import lazy_message
 from genro_storage_django.schema import (
     COMMON_OPTIONS,
     Mount,
@@ -44,7 +46,11 @@ def option_schema(mount_type: str) -> dict[str, Option]:
 def parse_mount(name: str, raw: Any) -> tuple[Mount | None, list[Problem]]:
     """Validate one mount definition; return the mount (None if invalid) and its problems."""
     if not isinstance(raw, Mapping):
-        message = f"Mount {name!r} must be a dict of options, not {type(raw).__name__}."
+        message = lazy_message(
+            gettext_noop("Mount %(mount)s must be a dict of options, not %(actual)s."),
+            mount=repr(name),
+            actual=type(raw).__name__,
+        )
         return None, [Problem("E002", message, mount=name)]
     problems = validation.name_problems(name)
     mount_type, type_problem = _mount_type(name, raw)
@@ -65,13 +71,19 @@ def parse_mount(name: str, raw: Any) -> tuple[Mount | None, list[Problem]]:
 
 def _mount_type(name: str, raw: Mapping[str, Any]) -> tuple[str, Problem | None]:
     mount_type = raw.get("type")
+    types = ", ".join(BACKENDS)
     if mount_type is None:
-        message = f"Mount {name!r} is missing the required key 'type'."
-        hint = f"Set 'type' to one of: {', '.join(BACKENDS)}."
+        message = validation.missing_key(name, "type")
+        hint = lazy_message(gettext_noop("Set 'type' to one of: %(types)s."), types=types)
         return "", Problem("E005", message, hint=hint, mount=name)
     if not isinstance(mount_type, str) or mount_type not in BACKENDS:
-        message = f"Mount {name!r} has an unknown type {mount_type!r}."
-        return "", Problem("E004", message, hint=f"Use one of: {', '.join(BACKENDS)}.", mount=name)
+        message = lazy_message(
+            gettext_noop("Mount %(mount)s has an unknown type %(type)s."),
+            mount=repr(name),
+            type=repr(mount_type),
+        )
+        hint = lazy_message(gettext_noop("Use one of: %(types)s."), types=types)
+        return "", Problem("E004", message, hint=hint, mount=name)
     return mount_type, None
 
 
@@ -84,11 +96,16 @@ def _read_only(
     values["permissions"] = "readonly"
     if "permissions" not in raw:
         return []
-    message = (
-        f"Mount {name!r}: {mount_type!r} mounts are read-only; "
-        f"permissions {raw['permissions']!r} is ignored."
+    message = lazy_message(
+        gettext_noop(
+            "Mount %(mount)s: %(type)s mounts are read-only; permissions %(permissions)s "
+            "is ignored."
+        ),
+        mount=repr(name),
+        type=repr(mount_type),
+        permissions=repr(raw["permissions"]),
     )
-    hint = "Remove 'permissions' or set it to 'readonly'."
+    hint = lazy_message(gettext_noop("Remove 'permissions' or set it to 'readonly'."))
     return [Problem("W001", message, hint=hint, mount=name, warning=True)]
 
 
@@ -111,7 +128,13 @@ def _named_definitions(raw: Any) -> tuple[list[tuple[str, Any]], list[Problem]]:
         return [(str(name), definition) for name, definition in raw.items()], []
     if not isinstance(raw, (list, tuple)):
         return [], [
-            Problem("E001", f"STORAGE_MOUNTS must be a dict or a list, not {type(raw).__name__}.")
+            Problem(
+                "E001",
+                lazy_message(
+                    gettext_noop("STORAGE_MOUNTS must be a dict or a list, not %(actual)s."),
+                    actual=type(raw).__name__,
+                ),
+            )
         ]
     pairs: list[tuple[str, Any]] = []
     problems: list[Problem] = []
@@ -121,8 +144,13 @@ def _named_definitions(raw: Any) -> tuple[list[tuple[str, Any]], list[Problem]]:
             problems.append(
                 Problem(
                     "E002",
-                    f"STORAGE_MOUNTS[{index}] must be a dict with a 'name' key.",
-                    hint="List items look like {'name': 'media', 'type': ..., ...}.",
+                    lazy_message(
+                        gettext_noop("STORAGE_MOUNTS[%(index)s] must be a dict with a 'name' key."),
+                        index=index,
+                    ),
+                    hint=lazy_message(
+                        gettext_noop("List items look like {'name': 'media', 'type': ..., ...}.")
+                    ),
                 )
             )
             continue
@@ -141,8 +169,11 @@ def parse_mounts(raw: Any) -> MountsConfig:
             config.problems.append(
                 Problem(
                     "E010",
-                    f"Mount {name!r} is defined more than once.",
-                    hint="Give every mount a distinct name.",
+                    lazy_message(
+                        gettext_noop("Mount %(mount)s is defined more than once."),
+                        mount=repr(name),
+                    ),
+                    hint=lazy_message(gettext_noop("Give every mount a distinct name.")),
                     mount=name,
                 )
             )
@@ -182,8 +213,9 @@ def get_mount(name: str) -> Mount:
     """Return the mount called ``name``, or raise ``MountNotFound`` / ``InvalidMount``."""
     config = get_config()
     if name in config.invalid:
-        reasons = " ".join(p.msg for p in config.problems if p.mount == name and not p.warning)
-        raise InvalidMount(f"{reasons} Run 'manage.py check' for details.")
+        reasons = " ".join(str(p.msg) for p in config.problems if p.mount == name and not p.warning)
+        details = gettext("Run 'manage.py check' for details.")
+        raise InvalidMount(f"{reasons} {details}")
     try:
         return config.mounts[name]
     except KeyError:

@@ -23,7 +23,9 @@ from functools import cached_property
 from typing import Any
 
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext_noop
 
+from genro_storage_django.i18n import lazy_message
 from genro_storage_django.schema import Problem
 
 #: Every parameter name, with the type of its value.
@@ -73,7 +75,7 @@ def problems(
     if value is None or isinstance(value, str):
         return []
     if not isinstance(value, Mapping):
-        return [_malformed(mount_name, f"a {type(value).__name__}")]
+        return [_malformed(mount_name, type(value).__name__)]
     if is_pattern_map(value):
         found: list[Problem] = []
         for pattern, parameters in value.items():
@@ -100,7 +102,7 @@ def _dict_problems(
 ) -> list[Problem]:
     where = f"{KEY}[{pattern!r}]" if pattern is not None else KEY
     if not isinstance(parameters, Mapping):
-        return [_malformed(mount_name, f"{type(parameters).__name__} at {where}")]
+        return [_malformed(mount_name, type(parameters).__name__, where)]
     found = []
     for name, value in parameters.items():
         problem = _parameter_problem(mount_name, mount_type, where, name, value, honoured)
@@ -116,25 +118,39 @@ def _parameter_problem(
     if name not in PARAMETERS:
         return Problem(
             "E031",
-            f"Mount {mount_name!r}: {where} has an unknown parameter {name!r}.",
-            hint=f"Use one of: {', '.join(PARAMETERS)}.",
+            lazy_message(
+                gettext_noop("Mount %(mount)s: %(where)s has an unknown parameter %(name)s."),
+                mount=repr(mount_name),
+                where=where,
+                name=repr(name),
+            ),
+            hint=lazy_message(gettext_noop("Use one of: %(types)s."), types=", ".join(PARAMETERS)),
             mount=mount_name,
         )
     if name not in honoured:
+        message = gettext_noop(
+            "Mount %(mount)s: %(where)s sets %(name)s, which %(type)s mounts cannot honour."
+        )
+        params = {"mount": repr(mount_name), "where": where, "name": repr(name)}
         return Problem(
             "E032",
-            f"Mount {mount_name!r}: {where} sets {name!r}, which {mount_type!r} mounts "
-            "cannot honour.",
-            hint=f"{mount_type!r} mounts honour: {', '.join(sorted(honoured)) or 'none'}.",
+            lazy_message(message, type=repr(mount_type), **params),
+            hint=lazy_message(
+                gettext_noop("%(type)s mounts honour: %(honoured)s."),
+                type=repr(mount_type),
+                honoured=", ".join(sorted(honoured)) or lazy_message(gettext_noop("none")),
+            ),
             mount=mount_name,
         )
     if not _valid_value(name, value):
-        expected = "a dict of strings" if name == "metadata" else "a string"
-        return Problem(
-            "E033",
-            f"Mount {mount_name!r}: {where}[{name!r}] must be {expected}.",
-            mount=mount_name,
-        )
+        if name == "metadata":
+            message = gettext_noop(
+                "Mount %(mount)s: %(where)s[%(name)s] must be a dict of strings."
+            )
+        else:
+            message = gettext_noop("Mount %(mount)s: %(where)s[%(name)s] must be a string.")
+        text = lazy_message(message, mount=repr(mount_name), where=where, name=repr(name))
+        return Problem("E033", text, mount=mount_name)
     return None
 
 
@@ -149,11 +165,20 @@ def _choice_problem(
     allowed = choices.get(name)
     if not allowed or value in allowed:
         return None
+    message = gettext_noop(
+        "Mount %(mount)s: %(where)s[%(name)s] is %(value)s, which %(type)s mounts do not know."
+    )
     return Problem(
         "E033",
-        f"Mount {mount_name!r}: {where}[{name!r}] is {value!r}, which {mount_type!r} mounts "
-        "do not know.",
-        hint=f"Use one of: {', '.join(allowed)}.",
+        lazy_message(
+            message,
+            mount=repr(mount_name),
+            where=where,
+            name=repr(name),
+            value=repr(value),
+            type=repr(mount_type),
+        ),
+        hint=lazy_message(gettext_noop("Use one of: %(types)s."), types=", ".join(allowed)),
         mount=mount_name,
     )
 
@@ -166,12 +191,25 @@ def _valid_value(name: str, value: Any) -> bool:
     return isinstance(value, PARAMETERS[name])
 
 
-def _malformed(mount_name: str, what: str) -> Problem:
+def _malformed(mount_name: str, actual: str, where: str | None = None) -> Problem:
+    if where is None:
+        message = gettext_noop(
+            "Mount %(mount)s: %(key)s must be a dict of parameters, a dict of glob patterns "
+            "to dicts of parameters, or the dotted path of a callable, not a %(actual)s."
+        )
+    else:
+        message = gettext_noop(
+            "Mount %(mount)s: %(key)s must be a dict of parameters, a dict of glob patterns "
+            "to dicts of parameters, or the dotted path of a callable, not %(actual)s at "
+            "%(where)s."
+        )
+    params = {"mount": repr(mount_name), "key": KEY, "actual": actual, "where": where}
     return Problem(
         "E034",
-        f"Mount {mount_name!r}: {KEY} must be a dict of parameters, a dict of glob patterns "
-        f"to dicts of parameters, or the dotted path of a callable, not {what}.",
-        hint='For example {"*.css": {"cache_control": "max-age=86400"}}.',
+        lazy_message(message, **params),
+        hint=lazy_message(
+            gettext_noop('For example {"*.css": {"cache_control": "max-age=86400"}}.')
+        ),
         mount=mount_name,
     )
 
@@ -187,11 +225,18 @@ def import_problem(mount_name: str, value: Any) -> Problem | None:
     else:
         if callable(found):
             return None
-        reason = "it is not callable"
+        reason = lazy_message(gettext_noop("it is not callable"))
+    message = gettext_noop(
+        "Mount %(mount)s: %(key)s names %(value)s, which cannot be used (%(reason)s)."
+    )
     return Problem(
         "E035",
-        f"Mount {mount_name!r}: {KEY} names {value!r}, which cannot be used ({reason}).",
-        hint="Give the dotted path of a callable taking a file name and returning a dict.",
+        lazy_message(message, mount=repr(mount_name), key=KEY, value=repr(value), reason=reason),
+        hint=lazy_message(
+            gettext_noop(
+                "Give the dotted path of a callable taking a file name and returning a dict."
+            )
+        ),
         mount=mount_name,
     )
 
@@ -233,7 +278,7 @@ class Rules:
                 self.mount_name, self.mount_type, KEY, key, value, self.honoured
             )
             if problem:
-                raise InvalidParameters(problem.msg)
+                raise InvalidParameters(str(problem.msg))
         return answer
 
 

@@ -48,7 +48,11 @@ COMMON_OPTIONS: dict[str, Option] = {
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with ``STORAGE_MOUNTS``, ready to become a system check message."""
+    """One thing wrong with ``STORAGE_MOUNTS``, ready to become a system check message.
+
+    ``msg`` and ``hint`` may be lazy strings (``i18n.lazy_message``), translated
+    when shown: take ``str()`` of them where a real str is needed.
+    """
 
     id: str
     msg: str

@@ -26,7 +26,9 @@ from typing import Any
 from django.apps import apps
 from django.core import signing
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext_noop
 
+from genro_storage_django.i18n import lazy_message
 from genro_storage_django.schema import Problem
 
 LEVELS = ("login", "staff")
@@ -46,8 +48,13 @@ def problems(mount_name: str, values: Mapping[str, Any], local_files: bool) -> l
         found.append(
             Problem(
                 "E037",
-                f"Mount {mount_name!r}: 'serve' is an empty string.",
-                hint='Use True, "login", "staff", a permission name or a dotted path.',
+                lazy_message(
+                    gettext_noop("Mount %(mount)s: 'serve' is an empty string."),
+                    mount=repr(mount_name),
+                ),
+                hint=lazy_message(
+                    gettext_noop('Use True, "login", "staff", a permission name or a dotted path.')
+                ),
                 mount=mount_name,
             )
         )
@@ -60,24 +67,33 @@ def problems(mount_name: str, values: Mapping[str, Any], local_files: bool) -> l
 def _offload_problems(
     mount_name: str, offload: Any, serve: Any, local_files: bool
 ) -> list[Problem]:
-    def problem(message: str, hint: str) -> list[Problem]:
-        return [Problem("E038", f"Mount {mount_name!r}: {message}", hint=hint, mount=mount_name)]
+    def problem(message: str, hint: str, **params: Any) -> list[Problem]:
+        text = lazy_message(message, mount=repr(mount_name), **params)
+        return [Problem("E038", text, hint=lazy_message(hint), mount=mount_name)]
 
     if not local_files:
         return problem(
-            "'serve_offload' needs files on this machine's disk.",
-            "Use it on local mounts only: the web server must find the file on its disk.",
+            gettext_noop("Mount %(mount)s: 'serve_offload' needs files on this machine's disk."),
+            gettext_noop(
+                "Use it on local mounts only: the web server must find the file on its disk."
+            ),
         )
     if not serve:
-        return problem("'serve_offload' is set but 'serve' is not.", "Set 'serve' as well.")
+        return problem(
+            gettext_noop("Mount %(mount)s: 'serve_offload' is set but 'serve' is not."),
+            gettext_noop("Set 'serve' as well."),
+        )
     prefix = offload.get("x_accel_redirect") if isinstance(offload, Mapping) else None
     valid_prefix = isinstance(prefix, str) and prefix.startswith("/") and prefix.endswith("/")
     if offload == "x_sendfile" or (len(offload) == 1 and valid_prefix):
         return []
     return problem(
-        f'\'serve_offload\' must be "x_sendfile" or {{"x_accel_redirect": "/prefix/"}}, '
-        f"not {offload!r}.",
-        "The prefix is nginx's internal location, with a leading and a trailing '/'.",
+        gettext_noop(
+            "Mount %(mount)s: 'serve_offload' must be \"x_sendfile\" or "
+            '{"x_accel_redirect": "/prefix/"}, not %(offload)s.'
+        ),
+        gettext_noop("The prefix is nginx's internal location, with a leading and a trailing '/'."),
+        offload=repr(offload),
     )
 
 
@@ -88,9 +104,18 @@ def import_problem(mount_name: str, serve: Any) -> Problem | None:
     except (ImportError, LookupError) as error:
         return Problem(
             "E039",
-            f"Mount {mount_name!r}: 'serve' is {serve!r}, which names neither a permission of "
-            f"an installed app nor an importable callable ({error}).",
-            hint='Use True, "login", "staff", "app_label.codename" or a dotted path.',
+            lazy_message(
+                gettext_noop(
+                    "Mount %(mount)s: 'serve' is %(serve)s, which names neither a permission of "
+                    "an installed app nor an importable callable (%(error)s)."
+                ),
+                mount=repr(mount_name),
+                serve=repr(serve),
+                error=str(error),
+            ),
+            hint=lazy_message(
+                gettext_noop('Use True, "login", "staff", "app_label.codename" or a dotted path.')
+            ),
             mount=mount_name,
         )
     return None

@@ -7,21 +7,34 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from django.utils.functional import lazy
+from django.utils.translation import gettext, gettext_noop
+
 from genro_storage_django import object_parameters, serving
 from genro_storage_django.backends import backend_class
+from genro_storage_django.i18n import lazy_message
 from genro_storage_django.schema import MOUNT_NAME_RE, Option, Problem
 
 
 def type_names(types: tuple[type, ...]) -> str:
     names = {
-        str: "a string",
-        bool: "a boolean",
-        int: "an integer",
-        dict: "a dict",
-        os.PathLike: "a path",
-        float: "a number",
+        str: gettext_noop("a string"),
+        bool: gettext_noop("a boolean"),
+        int: gettext_noop("an integer"),
+        dict: gettext_noop("a dict"),
+        os.PathLike: gettext_noop("a path"),
+        float: gettext_noop("a number"),
     }
-    return " or ".join(names.get(t, t.__name__) for t in types)
+    return gettext(" or ").join(gettext(names[t]) if t in names else t.__name__ for t in types)
+
+
+# Filled into a lazy message: named in the language the message is shown in.
+_lazy_type_names = lazy(type_names, str)
+
+
+def missing_key(name: str, key: str) -> str:
+    message = gettext_noop("Mount %(mount)s is missing the required key %(key)s.")
+    return lazy_message(message, mount=repr(name), key=repr(key))
 
 
 def check_value(name: str, key: str, value: Any, option: Option) -> Problem | None:
@@ -31,14 +44,26 @@ def check_value(name: str, key: str, value: Any, option: Option) -> Problem | No
     if value is not None and wrong_type:
         return Problem(
             "E007",
-            f"Mount {name!r}: {key!r} must be {type_names(types)}, not {type(value).__name__}.",
+            lazy_message(
+                gettext_noop("Mount %(mount)s: %(key)s must be %(types)s, not %(actual)s."),
+                mount=repr(name),
+                key=repr(key),
+                types=_lazy_type_names(types),
+                actual=type(value).__name__,
+            ),
             mount=name,
         )
     if option.choices and value not in option.choices:
         choices = ", ".join(repr(choice) for choice in option.choices)
         return Problem(
             "E008",
-            f"Mount {name!r}: {key!r} must be one of {choices}, not {value!r}.",
+            lazy_message(
+                gettext_noop("Mount %(mount)s: %(key)s must be one of %(choices)s, not %(value)s."),
+                mount=repr(name),
+                key=repr(key),
+                choices=choices,
+                value=repr(value),
+            ),
             mount=name,
         )
     return None
@@ -47,8 +72,11 @@ def check_value(name: str, key: str, value: Any, option: Option) -> Problem | No
 def name_problems(name: str) -> list[Problem]:
     if MOUNT_NAME_RE.match(name):
         return []
-    hint = "Use letters, digits, '_', '-' and '.' (used in URLs and class names)."
-    return [Problem("E003", f"Mount name {name!r} is not valid.", hint=hint, mount=name)]
+    hint = lazy_message(
+        gettext_noop("Use letters, digits, '_', '-' and '.' (used in URLs and class names).")
+    )
+    message = lazy_message(gettext_noop("Mount name %(mount)s is not valid."), mount=repr(name))
+    return [Problem("E003", message, hint=hint, mount=name)]
 
 
 def unknown_keys(
@@ -59,9 +87,19 @@ def unknown_keys(
         if key in schema or key == "name":
             continue
         close = difflib.get_close_matches(str(key), list(schema), n=1)
-        valid = f"Valid keys for {mount_type!r} mounts: {', '.join(sorted(schema))}."
-        hint = f"Did you mean {close[0]!r}?" if close else valid
-        message = f"Mount {name!r} has an unknown key {key!r}."
+        if close:
+            hint = lazy_message(gettext_noop("Did you mean %(key)s?"), key=repr(close[0]))
+        else:
+            hint = lazy_message(
+                gettext_noop("Valid keys for %(type)s mounts: %(keys)s."),
+                type=repr(mount_type),
+                keys=", ".join(sorted(schema)),
+            )
+        message = lazy_message(
+            gettext_noop("Mount %(mount)s has an unknown key %(key)s."),
+            mount=repr(name),
+            key=repr(key),
+        )
         problems.append(Problem("E006", message, hint=hint, mount=name))
     return problems
 
@@ -76,8 +114,12 @@ def values(
         value = raw.get(key)
         if value is None:
             if option.required:
-                message = f"Mount {name!r} is missing the required key {key!r}."
-                hint = f"{mount_type!r} mounts need {key!r}."
+                message = missing_key(name, key)
+                hint = lazy_message(
+                    gettext_noop("%(type)s mounts need %(key)s."),
+                    type=repr(mount_type),
+                    key=repr(key),
+                )
                 problems.append(Problem("E005", message, hint=hint, mount=name))
             found[key] = option.default
             continue

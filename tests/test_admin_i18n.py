@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.test import Client
+from django.utils import translation
 
 from tests.test_admin import mounts, put, url  # noqa: F401 -- the fixture is used by name
 
@@ -18,6 +19,18 @@ pytestmark = pytest.mark.django_db
 
 PACKAGE = Path(__file__).resolve().parent.parent / "genro_storage_django"
 LANGUAGES = ["it", "fr", "de", "es"]
+
+
+@pytest.fixture(autouse=True)
+def default_language_after() -> Any:
+    """Leave the default language active after each test of this module.
+
+    LocaleMiddleware activates the request's language in the test's thread and
+    never deactivates it: the English checks and commands of later tests would
+    speak Italian.
+    """
+    yield
+    translation.deactivate()
 
 
 def po_entries(path: Path) -> dict[tuple[str, str | None], list[str]]:

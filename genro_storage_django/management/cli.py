@@ -5,10 +5,11 @@ from __future__ import annotations
 import argparse
 import contextlib
 from collections.abc import Callable, Iterator
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
-from django.core.management.base import CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
 
 from genro_storage_django.transfer.listing import Location
 from genro_storage_django.transfer.units import parse_duration, parse_size
@@ -20,6 +21,16 @@ REFUSED = 2
 #: What a refusal raises: an unknown mount or bad settings, a traversal, a
 #: missing file or a permission, a bad value.
 REFUSALS = (ImproperlyConfigured, SuspiciousOperation, OSError, ValueError)
+
+
+class TranslatedCommand(BaseCommand):
+    """A command whose ``help`` is a lazy string, translated when the help is shown."""
+
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
+        parser = super().create_parser(prog_name, subcommand, **kwargs)
+        # argparse wraps the description with re.sub(), which takes only a str.
+        parser.description = str(self.help)
+        return parser
 
 
 @contextlib.contextmanager
@@ -58,7 +69,7 @@ def add_tenant_argument(parser: CommandParser) -> None:
     parser.add_argument(
         "--tenant",
         metavar="NAME",
-        help="The current tenant, for mounts that keep each tenant's files apart.",
+        help=_("The current tenant, for mounts that keep each tenant's files apart."),
     )
 
 

@@ -16,17 +16,23 @@ from django.contrib.staticfiles.finders import get_finders
 from django.contrib.staticfiles.management.commands import collectstatic
 from django.core.management.base import CommandError, CommandParser
 from django.utils.functional import LazyObject, empty
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
 
 from genro_storage_django.collect import CollectListener, PostProcessError, Source, collect
 from genro_storage_django.exceptions import MountPermissionError
+from genro_storage_django.i18n import lazy_message
+from genro_storage_django.management import cli
 from genro_storage_django.storage import MountStorage
 from genro_storage_django.transfer import DEFAULT_WORKERS
 
 
-class Command(collectstatic.Command):
-    help = (
-        "Collect static files in a single location; onto a mount, from one listing, "
-        "uploading only changed files, in parallel."
+class Command(cli.TranslatedCommand, collectstatic.Command):
+    help = lazy_message(
+        gettext_noop(
+            "Collect static files in a single location; onto a mount, from one listing, "
+            "uploading only changed files, in parallel."
+        )
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -35,14 +41,16 @@ class Command(collectstatic.Command):
             "--workers",
             type=int,
             default=DEFAULT_WORKERS,
-            help=f"Files uploaded in parallel onto a mount (default: {DEFAULT_WORKERS}).",
+            help=_("Files uploaded in parallel onto a mount (default: %(workers)s).")
+            % {"workers": DEFAULT_WORKERS},
         )
 
     def set_options(self, **options: Any) -> None:
         super().set_options(**options)
         self.workers = options.get("workers", DEFAULT_WORKERS)
         if self.workers < 1:
-            raise CommandError(f"--workers must be at least 1, not {self.workers}.")
+            message = _("--workers must be at least 1, not %(workers)s.")
+            raise CommandError(message % {"workers": self.workers})
 
     def collect(self) -> dict[str, list[str]]:
         storage = mount_storage(self.storage)
@@ -50,10 +58,12 @@ class Command(collectstatic.Command):
             return super().collect()
         if self.symlink:
             if not self.local:
-                raise CommandError(
-                    f"--link makes symbolic links on a local disk; mount {storage.mount.name!r} "
-                    f"is of type {storage.mount.type!r}. Run collectstatic without --link."
+                message = _(
+                    "--link makes symbolic links on a local disk; mount %(mount)s is of type "
+                    "%(type)s. Run collectstatic without --link."
                 )
+                mount = storage.mount
+                raise CommandError(message % {"mount": repr(mount.name), "type": repr(mount.type)})
             return super().collect()  # Django's links, on a local mount
         try:
             result = collect(
@@ -73,10 +83,15 @@ class Command(collectstatic.Command):
         except MountPermissionError as error:
             raise CommandError(str(error)) from error
         if result.failed:
-            raise CommandError(
-                f"{len(result.failed)} static file(s) could not be written or deleted "
-                f"(listed above); the manifest was not replaced. Run collectstatic again."
+            count = len(result.failed)
+            message = ngettext(
+                "%(count)s static file(s) could not be written or deleted (listed above); the "
+                "manifest was not replaced. Run collectstatic again.",
+                "%(count)s static file(s) could not be written or deleted (listed above); the "
+                "manifest was not replaced. Run collectstatic again.",
+                count,
             )
+            raise CommandError(message % {"count": count})
         self.copied_files = result.copied
         self.unmodified_files = result.unmodified
         self.post_processed_files = result.post_processed
@@ -137,7 +152,8 @@ class _Log(CollectListener):
         self.command.log(f"{verb} '{name}'", level=1)
 
     def failed(self, name: str, reason: str) -> None:
-        self.command.stderr.write(f"Failed: '{name}' ({reason})")
+        message = _("Failed: '%(name)s' (%(reason)s)")
+        self.command.stderr.write(message % {"name": name, "reason": reason})
 
 
 def mount_storage(storage: Any) -> MountStorage | None:

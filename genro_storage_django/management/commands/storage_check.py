@@ -6,9 +6,12 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
 
 from genro_storage_django.checks import TAG
+from genro_storage_django.i18n import lazy_message
 from genro_storage_django.management import cli
 from genro_storage_django.tenants import tenant
 from genro_storage_django.transfer.check import DEFAULT_CHECKERS, Comparison, compare
@@ -16,41 +19,60 @@ from genro_storage_django.transfer.check import DEFAULT_CHECKERS, Comparison, co
 
 def summary_line(result: Comparison) -> str:
     """Return the one-line human summary of ``result``."""
-    line = (
-        f"{result.matching} matching files, {len(result.only_in_source)} only in SRC, "
-        f"{len(result.only_in_destination)} only in DST, {len(result.differing)} differing"
-    )
+    # The English singular stays "1 matching files", as before.
+    line = ngettext(
+        "%(matching)s matching files, %(source)s only in SRC, %(destination)s only in DST, "
+        "%(differing)s differing",
+        "%(matching)s matching files, %(source)s only in SRC, %(destination)s only in DST, "
+        "%(differing)s differing",
+        result.matching,
+    ) % {
+        "matching": result.matching,
+        "source": len(result.only_in_source),
+        "destination": len(result.only_in_destination),
+        "differing": len(result.differing),
+    }
     if result.unverified:
-        line += f" ({result.unverified} compared by size only: no common checksum)"
+        unverified = ngettext(
+            " (%(count)s compared by size only: no common checksum)",
+            " (%(count)s compared by size only: no common checksum)",
+            result.unverified,
+        )
+        line += unverified % {"count": result.unverified}
     return line + "."
 
 
-class Command(BaseCommand):
-    help = (
-        "Compare the files below SRC and DST (both MOUNT:PATH folders): list those only in "
-        "SRC, only in DST, and those that differ. Sizes are compared, and contents where both "
-        "listings carry the same kind of checksum; --checksum reads and hashes the others. "
-        "Exit status 1 if anything differs."
+class Command(cli.TranslatedCommand):
+    help = lazy_message(
+        gettext_noop(
+            "Compare the files below SRC and DST (both MOUNT:PATH folders): list those only in "
+            "SRC, only in DST, and those that differ. Sizes are compared, and contents where "
+            "both listings carry the same kind of checksum; --checksum reads and hashes the "
+            "others. Exit status 1 if anything differs."
+        )
     )
     requires_system_checks = [TAG]
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("source", metavar="SRC", help="MOUNT:PATH of the reference folder.")
-        parser.add_argument("destination", metavar="DST", help="MOUNT:PATH to compare with it.")
+        parser.add_argument("source", metavar="SRC", help=_("MOUNT:PATH of the reference folder."))
+        parser.add_argument("destination", metavar="DST", help=_("MOUNT:PATH to compare with it."))
         parser.add_argument(
             "--checksum",
             action="store_true",
-            help="Compare the contents of every file of the same size, reading those without "
-            "a common checksum in the listings.",
+            help=_(
+                "Compare the contents of every file of the same size, reading those without "
+                "a common checksum in the listings."
+            ),
         )
         parser.add_argument(
             "--checkers",
             type=int,
             default=DEFAULT_CHECKERS,
-            help=f"Files hashed in parallel (default: {DEFAULT_CHECKERS}).",
+            help=_("Files hashed in parallel (default: %(checkers)s).")
+            % {"checkers": DEFAULT_CHECKERS},
         )
         parser.add_argument(
-            "--json", action="store_true", help="Print the result as one JSON object."
+            "--json", action="store_true", help=_("Print the result as one JSON object.")
         )
         cli.add_tenant_argument(parser)
 
@@ -59,7 +81,8 @@ class Command(BaseCommand):
         destination = cli.location(options["destination"])
         with cli.refusing():
             if options["checkers"] < 1:
-                raise ValueError(f"checkers must be at least 1, not {options['checkers']}.")
+                message = _("checkers must be at least 1, not %(checkers)s.")
+                raise ValueError(message % {"checkers": options["checkers"]})
             with tenant(options["tenant"]):
                 result = compare(source, destination, options["checksum"], options["checkers"])
         if options["json"]:
@@ -67,7 +90,10 @@ class Command(BaseCommand):
         else:
             self.report(result, options["verbosity"])
         if not result.ok:
-            raise CommandError(f"{source} and {destination} differ.", returncode=1)
+            message = _("%(source)s and %(destination)s differ.")
+            raise CommandError(
+                message % {"source": source, "destination": destination}, returncode=1
+            )
 
     def report(self, result: Comparison, verbosity: int) -> None:
         if verbosity >= 1:

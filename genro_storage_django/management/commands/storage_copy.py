@@ -8,9 +8,12 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop, ngettext
 
 from genro_storage_django import transfer
 from genro_storage_django.checks import TAG
+from genro_storage_django.i18n import lazy_message
 from genro_storage_django.management import cli
 from genro_storage_django.management.cli import human_size
 from genro_storage_django.tenants import tenant
@@ -31,7 +34,7 @@ LABELS = {
 DRY_LABELS = {**LABELS, "copy": "would copy", "delete": "would delete"}
 #: Exit status when --max-transfer left files for a next run (as rclone's 8, but ours).
 DEFERRED = 3
-SKIP_HELP = (
+SKIP_HELP = gettext_noop(
     "What makes a file already done at DST: never (copy everything); exists (any file "
     "there); size (the same size); size-time (the default: the same size, and DST not "
     "older than SRC, 2 s of tolerance); hash (the same checksum)."
@@ -62,7 +65,12 @@ class Reporter(TransferListener):
 
     def planned(self, files: int, size: int) -> None:
         if self.verbosity >= 3:
-            self.write(f"To process: {files} files, {human_size(size)}.")
+            line = ngettext(
+                "To process: %(count)s files, %(size)s.",
+                "To process: %(count)s files, %(size)s.",
+                files,
+            )
+            self.write(line % {"count": files, "size": human_size(size)})
         if self.progress:
             from tqdm import tqdm  # only on a terminal: not worth importing otherwise
 
@@ -105,17 +113,38 @@ class Reporter(TransferListener):
 def summary_line(result: TransferResult) -> str:
     """Return the one-line human summary of ``result``."""
     counts = result.summary()
-    verbs = ("Would copy", "skip", "delete") if result.dry_run else ("Copied", "skipped", "deleted")
-    line = (
-        f"{verbs[0]} {counts['copied']} files ({human_size(counts['bytes'])}), "
-        f"{verbs[1]} {counts['skipped']}, {verbs[2]} {counts['deleted']}, "
-        f"failed {counts['failed']} in {result.elapsed:.1f} s"
-    )
-    if not result.dry_run:
-        line += f" ({human_size(result.throughput)}/s)"
+    params = {
+        **counts,
+        "size": human_size(counts["bytes"]),
+        "elapsed": f"{result.elapsed:.1f}",
+        "speed": human_size(result.throughput),
+    }
+    # The English singular stays "1 files", as before; other languages say it right.
+    if result.dry_run:
+        line = ngettext(
+            "Would copy %(copied)s files (%(size)s), skip %(skipped)s, delete %(deleted)s, "
+            "failed %(failed)s in %(elapsed)s s",
+            "Would copy %(copied)s files (%(size)s), skip %(skipped)s, delete %(deleted)s, "
+            "failed %(failed)s in %(elapsed)s s",
+            counts["copied"],
+        )
+    else:
+        line = ngettext(
+            "Copied %(copied)s files (%(size)s), skipped %(skipped)s, deleted %(deleted)s, "
+            "failed %(failed)s in %(elapsed)s s (%(speed)s/s)",
+            "Copied %(copied)s files (%(size)s), skipped %(skipped)s, deleted %(deleted)s, "
+            "failed %(failed)s in %(elapsed)s s (%(speed)s/s)",
+            counts["copied"],
+        )
+    line %= params
     if counts["deferred"]:
-        line += f", {counts['deferred']} deferred by --max-transfer"
-    return line + (", interrupted." if result.interrupted else ".")
+        deferred = ngettext(
+            ", %(deferred)s deferred by --max-transfer",
+            ", %(deferred)s deferred by --max-transfer",
+            counts["deferred"],
+        )
+        line += deferred % params
+    return line + (_(", interrupted.") if result.interrupted else ".")
 
 
 def read_names(path: str) -> list[str]:
@@ -126,149 +155,167 @@ def read_names(path: str) -> list[str]:
         return file.read().splitlines()
 
 
-class Command(BaseCommand):
-    help = (
-        "Copy SRC to DST, both MOUNT:PATH (a file, or a directory copied recursively). "
-        "Rerunning the same command copies only what is missing or different. Exit status: "
-        "0 done; 1 some files failed or interrupted; 2 refused, nothing changed; "
-        f"{DEFERRED} files left for a next run by --max-transfer."
+class Command(cli.TranslatedCommand):
+    help = lazy_message(
+        gettext_noop(
+            "Copy SRC to DST, both MOUNT:PATH (a file, or a directory copied recursively). "
+            "Rerunning the same command copies only what is missing or different. Exit status: "
+            "0 done; 1 some files failed or interrupted; 2 refused, nothing changed; "
+            "%(deferred)s files left for a next run by --max-transfer."
+        ),
+        deferred=DEFERRED,
     )
     # Only the mounts matter to a copy (as collectstatic checks only static
     # files): the other checks would import every URLconf and admin first.
     requires_system_checks = [TAG]
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("source", metavar="SRC", help="MOUNT:PATH to copy from.")
-        parser.add_argument("destination", metavar="DST", help="MOUNT:PATH to copy to.")
+        parser.add_argument("source", metavar="SRC", help=_("MOUNT:PATH to copy from."))
+        parser.add_argument("destination", metavar="DST", help=_("MOUNT:PATH to copy to."))
         parser.add_argument(
-            "--skip", choices=transfer.SKIP_RULES, default=transfer.DEFAULT_SKIP, help=SKIP_HELP
+            "--skip", choices=transfer.SKIP_RULES, default=transfer.DEFAULT_SKIP, help=_(SKIP_HELP)
         )
         parser.add_argument(
-            "--dry-run", action="store_true", help="Show what would happen; change nothing."
+            "--dry-run", action="store_true", help=_("Show what would happen; change nothing.")
         )
         parser.add_argument(
-            "--delete", action="store_true", help="Delete files under DST that SRC lacks."
+            "--delete", action="store_true", help=_("Delete files under DST that SRC lacks.")
         )
         self.add_filters(parser)
         self.add_controls(parser)
         self.add_celery(parser)
         parser.add_argument(
-            "--no-progress", action="store_true", help="No progress bar, even on a terminal."
+            "--no-progress", action="store_true", help=_("No progress bar, even on a terminal.")
         )
         parser.add_argument(
             "--json",
             action="store_true",
-            help="NDJSON on stdout: one object per file, then a summary object.",
+            help=_("NDJSON on stdout: one object per file, then a summary object."),
         )
         cli.add_tenant_argument(parser)
 
     def add_filters(self, parser: CommandParser) -> None:
-        for flag, verb in (("--include", "Copy only"), ("--exclude", "Leave out")):
-            parser.add_argument(
-                flag,
-                action="append",
-                default=[],
-                metavar="PATTERN",
-                help=f"{verb} paths (relative to SRC) matching this glob; repeatable.",
-            )
+        for flag, text in (
+            ("--include", _("Copy only paths (relative to SRC) matching this glob; repeatable.")),
+            ("--exclude", _("Leave out paths (relative to SRC) matching this glob; repeatable.")),
+        ):
+            parser.add_argument(flag, action="append", default=[], metavar="PATTERN", help=text)
         parser.add_argument(
             "--files-from",
             metavar="FILE",
-            help="Copy only the paths (relative to SRC) listed in FILE, one a line; - for stdin.",
+            help=_(
+                "Copy only the paths (relative to SRC) listed in FILE, one a line; - for stdin."
+            ),
         )
-        for bound, word in (("min", "smaller"), ("max", "larger")):
-            parser.add_argument(
-                f"--{bound}-size",
-                type=cli.size_argument,
-                metavar="SIZE",
-                help=f"Leave out files {word} than SIZE (bytes, or 10K, 10M, 1G: powers of 1024).",
-            )
-        for bound, word in (("min", "newer"), ("max", "older")):
-            parser.add_argument(
-                f"--{bound}-age",
-                type=cli.duration_argument,
-                metavar="AGE",
-                help=f"Leave out files modified {word} than AGE ago (90s, 30m, 24h, 7d, 1d12h).",
-            )
+        for flag, text in (
+            (
+                "--min-size",
+                _("Leave out files smaller than SIZE (bytes, or 10K, 10M, 1G: powers of 1024)."),
+            ),
+            (
+                "--max-size",
+                _("Leave out files larger than SIZE (bytes, or 10K, 10M, 1G: powers of 1024)."),
+            ),
+        ):
+            parser.add_argument(flag, type=cli.size_argument, metavar="SIZE", help=text)
+        for flag, text in (
+            (
+                "--min-age",
+                _("Leave out files modified newer than AGE ago (90s, 30m, 24h, 7d, 1d12h)."),
+            ),
+            (
+                "--max-age",
+                _("Leave out files modified older than AGE ago (90s, 30m, 24h, 7d, 1d12h)."),
+            ),
+        ):
+            parser.add_argument(flag, type=cli.duration_argument, metavar="AGE", help=text)
 
     def add_controls(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--workers",
             type=int,
             default=transfer.DEFAULT_WORKERS,
-            help=f"Files copied in parallel (default: {transfer.DEFAULT_WORKERS}).",
+            help=_("Files copied in parallel (default: %(workers)s).")
+            % {"workers": transfer.DEFAULT_WORKERS},
         )
         parser.add_argument(
             "--checkers",
             type=int,
             default=transfer.DEFAULT_CHECKERS,
-            help="Files compared in parallel by --skip hash "
-            f"(default: {transfer.DEFAULT_CHECKERS}).",
+            help=_("Files compared in parallel by --skip hash (default: %(checkers)s).")
+            % {"checkers": transfer.DEFAULT_CHECKERS},
         )
         parser.add_argument(
             "--checksum-verify",
             action="store_true",
-            help="After each copy, compare DST's checksum with SRC's; a mismatch is a failure.",
+            help=_("After each copy, compare DST's checksum with SRC's; a mismatch is a failure."),
         )
         parser.add_argument(
             "--no-parameters",
             action="store_false",
             dest="parameters",
-            help="Keep each source file's object parameters (headers, metadata) instead of "
-            "applying DST's object_parameters rules.",
+            help=_(
+                "Keep each source file's object parameters (headers, metadata) instead of "
+                "applying DST's object_parameters rules."
+            ),
         )
         parser.add_argument(
             "--max-transfer",
             type=cli.size_argument,
             metavar="SIZE",
-            help="Copy at most SIZE bytes: files that would pass it are left for a next run.",
+            help=_("Copy at most SIZE bytes: files that would pass it are left for a next run."),
         )
         parser.add_argument(
             "--backup-dir",
             metavar="MOUNT:PATH",
-            help="Move each DST file that a copy would replace or --delete would delete there.",
+            help=_("Move each DST file that a copy would replace or --delete would delete there."),
         )
         parser.add_argument(
             "--retries",
             type=int,
             default=0,
-            help="Attempts after the first on a transient error (throttling, 5xx, reset), "
-            "waiting 0.5 s, 1 s, 2 s… (default: 0).",
+            help=_(
+                "Attempts after the first on a transient error (throttling, 5xx, reset), "
+                "waiting 0.5 s, 1 s, 2 s… (default: 0)."
+            ),
         )
         parser.add_argument(
             "--bwlimit",
             type=cli.size_argument,
             metavar="SIZE",
-            help="Move at most SIZE bytes per second, all workers together (10M: 10 MiB/s).",
+            help=_("Move at most SIZE bytes per second, all workers together (10M: 10 MiB/s)."),
         )
 
     def add_celery(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--celery",
             action="store_true",
-            help="Copy on the project's Celery workers, in shards (needs the celery extra, "
-            "a result backend and running workers; not for memory mounts).",
+            help=_(
+                "Copy on the project's Celery workers, in shards (needs the celery extra, "
+                "a result backend and running workers; not for memory mounts)."
+            ),
         )
         parser.add_argument(
             "--shard-files",
             type=int,
             default=transfer.SHARD_FILES,
             metavar="N",
-            help=f"With --celery: files per shard at most (default: {transfer.SHARD_FILES}).",
+            help=_("With --celery: files per shard at most (default: %(files)s).")
+            % {"files": transfer.SHARD_FILES},
         )
         parser.add_argument(
             "--shard-size",
             type=cli.size_argument,
             default=transfer.SHARD_BYTES,
             metavar="SIZE",
-            help="With --celery: bytes per shard at most (default: 256M).",
+            help=_("With --celery: bytes per shard at most (default: 256M)."),
         )
         parser.add_argument(
             "--celery-timeout",
             type=float,
             default=5.0,
             metavar="SECONDS",
-            help="With --celery: how long to wait for a worker to answer (default: 5).",
+            help=_("With --celery: how long to wait for a worker to answer (default: 5)."),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -305,14 +352,19 @@ class Command(BaseCommand):
     def fail_if_incomplete(self, result: TransferResult) -> None:
         if result.failed:
             lines = "\n".join(f"  {outcome.name}: {outcome.reason}" for outcome in result.failed)
-            raise CommandError(f"{len(result.failed)} files failed:\n{lines}")
+            count = len(result.failed)
+            failed = ngettext("%(count)s files failed:", "%(count)s files failed:", count)
+            raise CommandError(failed % {"count": count} + "\n" + lines)
         if result.interrupted:
-            raise CommandError("Interrupted. Run the same command again to resume.")
+            raise CommandError(_("Interrupted. Run the same command again to resume."))
         if result.deferred:
-            raise CommandError(
-                f"{len(result.deferred)} files were left for a next run by --max-transfer.",
-                returncode=DEFERRED,
+            count = len(result.deferred)
+            deferred = ngettext(
+                "%(count)s files were left for a next run by --max-transfer.",
+                "%(count)s files were left for a next run by --max-transfer.",
+                count,
             )
+            raise CommandError(deferred % {"count": count}, returncode=DEFERRED)
 
 
 #: The options passed to ``transfer.copy()`` as they are.

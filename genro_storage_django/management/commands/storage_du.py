@@ -4,18 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from genro_storage_django.checks import TAG
+from genro_storage_django.i18n import lazy_message
 from genro_storage_django.management import cli
 from genro_storage_django.tenants import tenant
 from genro_storage_django.transfer.inspect import disk_usage
 
 
-class Command(BaseCommand):
-    help = (
-        "Show the bytes and the number of files below each folder of MOUNT:PATH, at any "
-        "depth, then the total: one line each, SIZE FILES MOUNT:PATH, from one listing."
+class Command(cli.TranslatedCommand):
+    help = lazy_message(
+        gettext_noop(
+            "Show the bytes and the number of files below each folder of MOUNT:PATH, at any "
+            "depth, then the total: one line each, SIZE FILES MOUNT:PATH, from one listing."
+        )
     )
     requires_system_checks = [TAG]
 
@@ -24,20 +29,22 @@ class Command(BaseCommand):
         return super().create_parser(prog_name, subcommand, conflict_handler="resolve", **kwargs)
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("location", metavar="MOUNT:PATH", help="What to measure.")
+        parser.add_argument("location", metavar="MOUNT:PATH", help=_("What to measure."))
         parser.add_argument(
             "-d",
             "--max-depth",
             type=int,
             metavar="DEPTH",
-            help="Show folders down to DEPTH levels below MOUNT:PATH (0: the total only); "
-            "deeper ones still count in their parents.",
+            help=_(
+                "Show folders down to DEPTH levels below MOUNT:PATH (0: the total only); "
+                "deeper ones still count in their parents."
+            ),
         )
         parser.add_argument(
             "-h",
             "--human-readable",
             action="store_true",
-            help="Sizes as 1.5 MiB rather than bytes.",
+            help=_("Sizes as 1.5 MiB rather than bytes."),
         )
         cli.add_tenant_argument(parser)
 
@@ -46,7 +53,9 @@ class Command(BaseCommand):
         depth = options["max_depth"]
         with cli.refusing():
             if depth is not None and depth < 0:
-                raise ValueError(f"--max-depth must be 0 or more, not {depth}.")
+                raise ValueError(
+                    _("--max-depth must be 0 or more, not %(depth)s.") % {"depth": depth}
+                )
             with tenant(options["tenant"]):
                 usage = disk_usage(location, depth)
         for folder in usage:

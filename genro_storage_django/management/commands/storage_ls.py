@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import CommandParser
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from genro_storage_django.checks import TAG
+from genro_storage_django.i18n import lazy_message
 from genro_storage_django.management import cli
 from genro_storage_django.tenants import tenant
 from genro_storage_django.transfer.inspect import Listed, list_location
@@ -36,23 +39,25 @@ def short_line(entry: Listed) -> str:
     return f"{entry.name}/" if entry.is_dir else entry.name
 
 
-class Command(BaseCommand):
-    help = (
-        "List MOUNT:PATH: the files and folders in it (folders end with /), or every file "
-        "below it with -R. Times are UTC; checksums are those the backend lists (with -R)."
+class Command(cli.TranslatedCommand):
+    help = lazy_message(
+        gettext_noop(
+            "List MOUNT:PATH: the files and folders in it (folders end with /), or every file "
+            "below it with -R. Times are UTC; checksums are those the backend lists (with -R)."
+        )
     )
     requires_system_checks = [TAG]
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("location", metavar="MOUNT:PATH", help="What to list.")
+        parser.add_argument("location", metavar="MOUNT:PATH", help=_("What to list."))
         parser.add_argument(
-            "-l", "--long", action="store_true", help="Also show size, time and checksums."
+            "-l", "--long", action="store_true", help=_("Also show size, time and checksums.")
         )
         parser.add_argument(
-            "-R", "--recursive", action="store_true", help="Every file below, with its path."
+            "-R", "--recursive", action="store_true", help=_("Every file below, with its path.")
         )
         parser.add_argument(
-            "--json", action="store_true", help="One JSON object per entry and line (NDJSON)."
+            "--json", action="store_true", help=_("One JSON object per entry and line (NDJSON).")
         )
         cli.add_tenant_argument(parser)
 

@@ -1,0 +1,109 @@
+"""System checks and command output in the active language (the admin's are in test_admin_i18n)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from django.core.checks import run_checks
+from django.core.management import call_command
+from django.core.management.base import CommandError, SystemCheckError
+from django.test import override_settings
+from django.utils import translation
+
+from genro_storage_django import get_storage
+from genro_storage_django.exceptions import InvalidMount
+from genro_storage_django.management.commands.storage_du import Command as DiskUsage
+
+TYPO = {"media": {"type": "local", "pth": "/srv"}}
+
+
+@pytest.mark.parametrize(
+    ("language", "texts"),
+    [
+        (
+            "it",
+            [
+                "Il mount 'media' ha una chiave sconosciuta 'pth'.",
+                "Intendevi 'path'?",
+                "Al mount 'media' manca la chiave obbligatoria 'path'.",
+                "I mount 'local' richiedono 'path'.",
+            ],
+        ),
+        (
+            "de",
+            [
+                "Mount 'media' hat einen unbekannten Schlüssel 'pth'.",
+                "Meinten Sie 'path'?",
+                "Dem Mount 'media' fehlt der Pflichtschlüssel 'path'.",
+            ],
+        ),
+    ],
+)
+def test_check_reports_a_bad_mount_in_the_active_language(language, texts):
+    with (
+        override_settings(STORAGE_MOUNTS=TYPO),
+        translation.override(language),
+        pytest.raises(SystemCheckError) as error,
+    ):
+        call_command("check")
+    report = str(error.value)
+    for text in texts:
+        assert text in report, text
+    assert "genro_storage_django.E006" in report  # ids stay as they are
+    assert "unknown key" not in report
+
+
+def test_problems_take_the_language_they_are_shown_in():
+    # The parsed setting is cached: parsed in English, shown in French.
+    setting = {"scratch": {"type": "memory", "file_overwrite": "yes"}}
+    with override_settings(STORAGE_MOUNTS=setting):
+        with translation.override("en"):
+            english = [str(message) for message in run_checks()]
+        with translation.override("fr"):
+            french = [str(message) for message in run_checks()]
+            with pytest.raises(InvalidMount) as error:
+                get_storage("scratch").exists("x")
+    assert any("'file_overwrite' must be a boolean, not str." in line for line in english)
+    assert any("'file_overwrite' doit être un booléen, pas str." in line for line in french)
+    assert "Lancez 'manage.py check' pour les détails." in str(error.value)
+
+
+@pytest.fixture
+def docs(tmp_path: Path):
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "a.txt").write_text("hello")
+    (tmp_path / "docs" / "b.txt").write_text("world")
+    with override_settings(STORAGE_MOUNTS={"m": {"type": "local", "path": str(tmp_path)}}):
+        yield tmp_path
+
+
+def run(*args: str) -> str:
+    stdout = io.StringIO()
+    call_command(*args, stdout=stdout, stderr=io.StringIO())
+    return stdout.getvalue()
+
+
+def test_storage_rm_speaks_italian(docs):
+    with translation.override("it"):
+        would = run("storage_rm", "m:docs", "-r", "--dry-run")
+        with pytest.raises(CommandError) as refused:
+            run("storage_rm", "m:docs", "-r")  # stdin is no terminal under pytest
+        done = run("storage_rm", "m:docs", "-r", "--yes")
+    assert would == "Eliminerei 2 file (10 B) da m:docs.\n"
+    assert str(refused.value).startswith("Lo standard input non è un terminale")
+    assert done == "Eliminati 2 file (10 B) da m:docs.\n"
+    assert not (docs / "docs").exists()
+
+
+def test_storage_du_refuses_and_helps_in_spanish(docs):
+    with translation.override("es"):
+        with pytest.raises(CommandError) as refused:
+            run("storage_du", "m:", "-d", "-1")
+        help_text = DiskUsage().create_parser("manage.py", "storage_du").format_help()
+        listing = run("storage_du", "m:", "-d", "0")
+    assert str(refused.value) == "--max-depth debe ser 0 o más, no -1."
+    assert "Muestra los bytes y el número de archivos" in help_text
+    assert "Qué medir." in help_text
+    assert listing == "10\t2\tm:\n"  # the lines themselves are not translated

@@ -28,9 +28,10 @@ from playwright.sync_api import Browser, Page, Route, expect
 
 from genro_storage_django.backends import azure
 from genro_storage_django.storage import MountStorage, get_storage
+from tests.faultproxy import FaultProxy
 from tests.liveserver import BODIES
 from tests.serverkit import free_port, run_process
-from tests.servers import BUCKET, Server, _gcs_command
+from tests.servers import AZURITE_ACCOUNT, BUCKET, Server, _gcs_command
 from tests.test_browser import (  # noqa: F401 -- fixtures, used by name
     chromium,
     log_in,
@@ -245,6 +246,42 @@ def test_the_admin_sends_a_large_dropped_file_to_the_bucket(
     expect(row(page, "large.bin")).to_contain_text("2.0\xa0MB")
     expect(row(page, "small.bin")).to_be_visible()
     expect(row(page, "form.bin")).to_be_visible()
+
+
+def test_the_admin_cancels_an_upload_in_blocks_and_no_blob_is_left(
+    chromium: Browser,  # noqa: F811
+    live_server: Any,
+    azure_mount_config: dict[str, Any],
+    superuser: Any,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The admin signs for the file's own size: blocks above 2 MiB here, not
+    # 5000 MiB. 1 MiB blocks through a proxy that holds each request 0.3 s:
+    # 16 MiB take seconds, time to cancel with blocks in flight.
+    monkeypatch.setattr(azure, "BLOCKS_ABOVE", 2 * MiB)
+    monkeypatch.setattr(azure, "BLOCK_SIZE", MiB)
+    port = urlsplit(azure_mount_config["endpoint_url"]).port
+    sent: list[str] = []
+    settings = {"STORAGE_ADMIN_DIRECT_UPLOAD_SIZE": MiB}
+    with FaultProxy(port, latency=0.3) as proxy, override_settings(**settings):
+        slow = {**azure_mount_config, "endpoint_url": f"{proxy.url}/{AZURITE_ACCOUNT}"}
+        for storage in mount(slow, live_server):
+            page = new_page(chromium)
+            page.on("request", lambda request: sent.append(request.url))
+            log_in(page, live_server)
+            page.goto(live_server.url + BROWSE.format(mount="up", path=""))
+            drop(page, {"cancelled.bin": 16 * MiB})
+            entry = page.locator(".storage-queue li").first
+            expect(entry.locator("progress")).not_to_have_js_property("value", 0, timeout=30_000)
+            entry.locator(".storage-cancel").click()
+            expect(entry).to_have_attribute("data-state", "cancelled")
+            staged = len([url for url in sent if "comp=block&" in url])
+            page.wait_for_timeout(1000)  # what a running upload would send meanwhile
+            assert 0 < staged < 16, staged
+            assert len([url for url in sent if "comp=block&" in url]) == staged
+            assert not [url for url in sent if "comp=blocklist" in url]
+            assert not storage.exists("cancelled.bin")
+            assert storage.listdir("") == ([], [])
 
 
 def drop(page: Page, files: dict[str, int]) -> None:

@@ -2,7 +2,7 @@
 
 Planning: a rerun's two listings (the same names, one file in 100 of another
 size) are planned the old way (both listings in dicts, then sorted) and the
-new way (``Transfer.plan()`` over the merged listings, spooled to disk), each
+new way (``Transfer.decisions()`` over the merged listings, as they come), each
 in its own process, for its time and the growth of its peak RSS.
 
 Copying: ``files`` small files from a local mount to S3 (the counting moto
@@ -155,7 +155,7 @@ def _shard_cost(report: Report, what: str, seconds: dict[int, float], files: int
 def _plan(way: str, count: int) -> dict[str, Any]:
     from genro_storage_django.transfer import FileStat, Location, Transfer
     from genro_storage_django.transfer.listing import Item
-    from genro_storage_django.transfer.plan import merge
+    from genro_storage_django.transfer.plan import Plan, merge
     from genro_storage_django.transfer.rules import verdict
 
     def listing(changed: bool) -> Any:
@@ -176,8 +176,10 @@ def _plan(way: str, count: int) -> dict[str, Any]:
             work.append((item, verdict(copy.skip, stat, item.target_stat)))
         how = f"{len(work):,} items in memory"
     else:
-        with copy.plan(merge(listing(False), listing(True))) as plan:
-            how = f"{plan.work.count:,} to copy, spooled"
+        with Plan() as plan:
+            for _decision in copy.decisions(plan, merge(listing(False), listing(True))):
+                pass  # each decision as the copy would take it
+            how = f"{plan.work:,} to copy, as merged"
     seconds = time.monotonic() - started
     growth = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024
     return {"seconds": seconds, "rss_mib": growth, "how": how}

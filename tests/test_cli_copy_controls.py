@@ -92,14 +92,15 @@ def test_max_transfer_never_exceeds_and_a_rerun_copies_the_rest(dest):
 
 
 class SlowFiles(http.server.SimpleHTTPRequestHandler):
-    """Serve a folder, taking 0.1 s per file and counting the files served at once."""
+    """Serve a folder, taking 0.1 s per file read and counting the files read at once."""
 
     busy = 0
     most = 0
     lock = threading.Lock()
 
     def send_head(self) -> Any:
-        if self.path.endswith("/"):
+        # The listing's HEADs (for sizes) run beside the checks: only reads count.
+        if self.path.endswith("/") or self.command == "HEAD":
             return super().send_head()
         cls = type(self)
         with cls.lock:
@@ -212,12 +213,13 @@ def test_retries_get_a_listing_through_503s(flaky_s3):
 
 
 class FailUploads(transfer.TransferListener):
-    """Once the listings are compared, make the proxy fail the next ``count`` requests."""
+    """Once the file is found, before its copy starts, make the proxy fail the next
+    ``count`` requests."""
 
     def __init__(self, proxy: FaultProxy, count: int) -> None:
         self.proxy, self.count = proxy, count
 
-    def planned(self, files: int, size: int) -> None:
+    def found(self, name: str, size: int) -> None:
         self.proxy.fail_next(self.count)
 
 

@@ -81,7 +81,7 @@ class ArchiveBackend(Backend):
     def relative_name(self, path: str) -> str:
         return path.strip("/")
 
-    def find(self, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    def _found(self, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
         # Member names have no leading "/", the root is "": the base's prefix
         # test would drop every member of the root.
         base = path.strip("/")

@@ -147,8 +147,8 @@ class Backend:
     #: True if the files exist in this process only (memory): another process,
     #: a Celery worker, sees none of them.
     process_local: ClassVar[bool] = False
-    #: True if ``find()`` yields names in key order (UTF-8 bytes) as it lists,
-    #: and ``scandir_page()`` lists a directory one page at a time.
+    #: True if ``find()`` and ``scandir_page()`` list one page at a time, as
+    #: the server keeps the keys: in memory, one page, whatever the number of files.
     lists_in_key_order: ClassVar[bool] = False
     #: The values a parameter may take on this backend, where it is a closed list.
     parameter_choices: ClassVar[dict[str, tuple[str, ...]]] = {}
@@ -536,10 +536,18 @@ class Backend:
     # Transfers (``genro_storage_django.transfer``)
 
     def find(self, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
-        """Yield ``(name, info)`` for every file below directory ``path``, from one listing.
+        """Yield ``(name, info)`` for every file below directory ``path``, in key order.
 
-        ``name`` is relative to ``path``, with ``/`` separators; ``info`` is fsspec's.
+        ``name`` is relative to ``path``, with ``/`` separators; ``info`` is
+        fsspec's. Key order compares names as Python strings, that is by code
+        point, which is the order of their UTF-8 bytes: the order S3, GCS and
+        Azure Blob list keys in, which lets two listings be merged as they come.
+        Where ``lists_in_key_order`` is set, the listing is read one page at a
+        time as it is yielded; the default collects fsspec's ``find()``, then sorts.
         """
+        yield from sorted(self._found(path), key=lambda pair: pair[0])
+
+    def _found(self, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
         base = self.fs._strip_protocol(path).rstrip("/")
         start = len(self.relative_name(path))
         for found, info in self.fs.find(path, detail=True).items():

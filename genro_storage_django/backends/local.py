@@ -202,9 +202,9 @@ class LocalBackend(Backend):
                 )
 
     def find(self, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
-        for name, info in super().find(path):
-            if not is_temporary(name.rpartition("/")[2]):
-                yield name, info
+        # Walked in key order: only the directories on the way down are in
+        # memory, each as one sorted list of its entries.
+        yield from _walk(path)
 
     def leftovers(self, older_than: datetime.timedelta) -> Iterator[Leftover]:
         cutoff = datetime.datetime.now(datetime.timezone.utc) - older_than
@@ -255,3 +255,26 @@ class LocalBackend(Backend):
             os.makedirs(directory, mode, exist_ok=True)
         finally:
             os.umask(old_umask)
+
+
+def _walk(directory: str, prefix: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+    for key, entry in _sorted_entries(directory):
+        if key.endswith("/"):
+            yield from _walk(entry.path, f"{prefix}{key}")
+        elif not is_temporary(entry.name):
+            yield f"{prefix}{entry.name}", _file_info(entry)
+
+
+def _sorted_entries(directory: str) -> list[tuple[str, os.DirEntry[str]]]:
+    # A directory "a" sorts as "a/": after "a-b" and "a.txt", as S3 lists "a/x".
+    try:
+        with os.scandir(directory) as iterator:
+            entries = [(e.name + "/" if e.is_dir() else e.name, e) for e in iterator]
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    return sorted(entries, key=lambda pair: pair[0])
+
+
+def _file_info(entry: os.DirEntry[str]) -> dict[str, Any]:
+    stat = entry.stat()
+    return {"name": entry.path, "size": stat.st_size, "type": "file", "mtime": stat.st_mtime}

@@ -212,6 +212,22 @@ class S3Backend(ObjectStoreBackend):
         truncated = response.get("IsTruncated")
         return entries, response.get("NextContinuationToken") if truncated else None
 
+    def find(self, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        if self.fs.version_aware:
+            # Such a listing holds every version of a key: s3fs's find() sorts that out.
+            yield from super().find(path)
+            return
+        prefix = self.key(path).rstrip("/")
+        prefix = f"{prefix}/" if prefix else ""
+        pages = _Pages(self.fs, self.bucket, prefix)
+        while (page := self.run_on_loop(pages.next)) is not None:
+            for found in page:
+                name = found["Key"][len(prefix) :]
+                if name and not name.endswith("/"):  # a folder marker is no file
+                    found["type"] = "file"
+                    self.fs._fill_info(found, self.bucket, versions=False)  # as s3fs lists
+                    yield name, found
+
     def created_time(self, path: str) -> datetime.datetime:
         raise NotImplementedError(NO_CREATION_TIME)
 
@@ -579,3 +595,21 @@ class MultipartUpload:
             upload_id, self.upload_id = self.upload_id, None
             with contextlib.suppress(Exception):
                 await self._s3("abort_multipart_upload", UploadId=upload_id)
+
+
+class _Pages:
+    """The pages of one ListObjectsV2 listing, fetched on the filesystem's loop one at a time."""
+
+    def __init__(self, fs: S3FileSystem, bucket: str, prefix: str) -> None:
+        self.fs, self.bucket, self.prefix = fs, bucket, prefix
+        self.pages: Any = None
+
+    async def next(self) -> list[dict[str, Any]] | None:
+        if self.pages is None:
+            options = {"Bucket": self.bucket, "Prefix": self.prefix, **self.fs.req_kw}
+            self.pages = self.fs._list_pages("list_objects_v2", **options).__aiter__()
+        try:
+            page = await self.pages.__anext__()
+        except StopAsyncIteration:
+            return None
+        return list(page.get("Contents", []))

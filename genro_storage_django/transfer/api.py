@@ -69,7 +69,9 @@ def copy(
         (server-side copies are not limited).
     listener: TransferListener
         Receives the progress: ``transferred()`` from the threads that move
-        bytes, ``planned()`` and ``done()`` from the caller's thread only.
+        bytes, ``found()``, ``planned()`` and ``done()`` from the caller's
+        thread only. Copying starts as the listings are read: ``found()``
+        hears each file to process, ``planned()`` the totals once they end.
     engine: "threads" (default) or "celery"
         Where the files are copied: in this process, or by the project's
         Celery workers, in shards (``genro_storage_django.transfer.fanout``).

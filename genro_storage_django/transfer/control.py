@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -64,6 +64,24 @@ class Retry:
                     raise
                 await asyncio.sleep(self.wait(attempt))
         raise AssertionError("unreachable")
+
+    def resumed(self, listing: Callable[[], Iterable[T]], key: Callable[[T], str]) -> Iterator[T]:
+        """Yield what ``listing()`` yields, in ``key`` order; after an error worth another
+        attempt, list again and go on after the last key yielded.
+
+        For a listing read as it is used: what was yielded has been acted on.
+        """
+        last: str | None = None
+        for attempt in range(self.retries + 1):
+            try:
+                for entry in listing():
+                    if last is None or key(entry) > last:
+                        last = key(entry)
+                        yield entry
+                return
+            except Exception as error:
+                if not self._again(error, attempt) or self.stop.wait(self.wait(attempt)):
+                    raise
 
     def _again(self, error: Exception, attempt: int) -> bool:
         return attempt < self.retries and transient(error)

@@ -1,4 +1,4 @@
-"""The transfer engine: check, plan from two merged listings, then compare and copy."""
+"""The transfer engine: check, then compare and copy as two merged listings decide."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import datetime
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from functools import cached_property
+from functools import cached_property, partial
 from typing import Any
 
 from genro_storage_django.exceptions import MountPermissionError
@@ -145,28 +145,27 @@ class Transfer:
         # One request on an object store: ask once.
         return self.source_backend.isdir(self._source_path())
 
-    # Planning: one merge of the two listings, spooled
+    # Planning: one merge of the two listings, decided as it comes
 
-    def plan(self, entries: Iterable[Merged] | None = None) -> Plan:
-        """Return the plan: the files skipped, those to copy or compare, those to delete.
+    def decisions(self, plan: Plan, entries: Iterable[Merged] | None = None) -> Iterator[Decision]:
+        """Yield the files to copy or compare as the listings are merged; count them, and
+        hand the skips and deletions to ``plan``.
 
         ``entries``, the merged listings, default to those of the two locations.
         """
-        plan = Plan()
-        try:
-            if not self._source_is_dir:
-                plan.add(self._decide_file())
-                return plan
-            for name, stat, target_stat in self._merged() if entries is None else entries:
-                self._place(plan, name, stat, target_stat)
-        except BaseException:
-            plan.close()
-            raise
-        return plan
+        if not self._source_is_dir:
+            decision = self.retry.call(self._decide_file)
+            if decision is not None and plan.take(decision):
+                yield decision
+            return
+        for name, stat, target_stat in self._merged() if entries is None else entries:
+            decision = self._decide(plan, name, stat, target_stat)
+            if decision is not None and plan.take(decision):
+                yield decision
 
-    def _place(
+    def _decide(
         self, plan: Plan, name: str, stat: FileStat | None, target_stat: FileStat | None
-    ) -> None:
+    ) -> Decision | None:
         if stat is None:
             assert target_stat is not None
             if self.delete and self.selection.selects(name, target_stat):
@@ -175,12 +174,18 @@ class Transfer:
             decided = verdict(self.skip, stat, target_stat)
             if decided.action == "skip":
                 plan.skip(name, stat.size, decided.reason)  # no paths: most files of a rerun
-                return
+                return None
             item = Item(name, self._path(name), self._target(name), stat, target_stat)
-            plan.add(Decision(item, decided))
+            return Decision(item, decided)
+        return None
 
     def _merged(self) -> Iterator[Merged]:
-        return merge(ordered_files(self.source), ordered_files(self.destination))
+        # A service failing mid-listing is asked again from the start; what was
+        # decided (and maybe copied already) is not decided twice.
+        def listing() -> Iterator[Merged]:
+            return merge(ordered_files(self.source), ordered_files(self.destination))
+
+        return self.retry.resumed(listing, key=lambda entry: entry[0])
 
     def _path(self, name: str) -> str:
         return self.source_backend.full_path(self.source.join(name))
@@ -215,11 +220,8 @@ class Transfer:
             # Refusals are permanent errors: only a failing service is asked again.
             self.retry.call(self.check)
             fanout = self._fanout()
-            with self.retry.call(self.plan) as plan:
-                self.listener.planned(plan.files, plan.work.size)
-                for outcome in plan.skips():
-                    self.record(result, outcome)
-                (fanout or self).execute(plan.decisions(), result)
+            with Plan(skipped=partial(self.record, result)) as plan:
+                (fanout or self).execute(self._heard(plan), result)
                 if not result.interrupted:
                     self._delete_all(plan.extra, result)
             if self.files.bandwidth is not None:
@@ -228,6 +230,13 @@ class Transfer:
             result.interrupted = True
         result.elapsed = time.monotonic() - started
         return result
+
+    def _heard(self, plan: Plan) -> Iterator[Decision]:
+        """Yield the decisions; the listener hears each file found, then the totals."""
+        for decision in self.decisions(plan):
+            self.listener.found(decision.item.name, decision.item.stat.size)
+            yield decision
+        self.listener.planned(plan.files, plan.size)
 
     def _fanout(self) -> Any:
         if self.engine != "celery":

@@ -1,16 +1,17 @@
 """Running a plan in this process: comparisons and copies as jobs of one ``Driver``.
 
-Small files go first, as coroutines on the filesystems' event loop when both
-mounts can work on one (one request each, many at once); then the others, in
-``workers`` threads; ``--skip hash`` comparisons in ``checkers`` threads, a
-file found different becoming a copy. Every outcome is recorded, and heard by
-the listener, in the caller's thread.
+The decisions are read once, as the planner makes them. Small files are
+copied as coroutines on the filesystems' event loop when both mounts can work
+on one (one request each, many at once), the others in ``workers`` threads
+(``workers`` copies in all); ``--skip hash`` comparisons run in ``checkers``
+threads, a file found different becoming a copy. Every outcome is recorded,
+and heard by the listener, in the caller's thread.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import partial
@@ -49,7 +50,7 @@ class Execution:
         self.driver = Driver(transfer._stop)
 
     def run(self, decisions: Iterable[Decision]) -> None:
-        """Run ``decisions``; read twice (small files first) when a loop takes the small ones."""
+        """Run ``decisions``, read as the jobs make room for more."""
         loop = self._event_loop()
         transfer = self.transfer
         self.runners = Runners(
@@ -58,22 +59,9 @@ class Execution:
             None if loop is None else Loop(loop, transfer.workers),
         )
         try:
-            if loop is None:
-                self.driver.run(self._jobs(iter(decisions)))
-                return
-            for phase in (self._on_loop(True), self._on_loop(False)):
-                self.driver.run(self._jobs(filter(phase, decisions)))
-                if self.result.interrupted or transfer._stop.is_set():
-                    return
+            self.driver.run(self._jobs(iter(decisions)))
         finally:
             self.runners.close()
-
-    def _on_loop(self, wanted: bool) -> Callable[[Decision], bool]:
-        def test(decision: Decision) -> bool:
-            small = decision.verdict.action != "hash" and self.files.small(decision.item)
-            return small == wanted
-
-        return test
 
     def _jobs(self, decisions: Iterator[Decision]) -> Iterator[Entry]:
         for decision in decisions:

@@ -1,10 +1,10 @@
-"""The plan of a copy, in constant memory: two listings in key order merged, spooled to disk.
+"""The plan of a copy, in constant memory: two listings in key order merged as they come.
 
 ``merge()`` walks both listings at once, as a merge join: each name is
 decided as soon as both sides have passed it, so memory holds two entries,
-not two listings. The decisions go to temporary files (``Spool``), read back
-once the totals are known: the listener hears ``planned()`` before anything
-is copied, as it always has.
+not two listings, and the first file is copied while the listings go on.
+What the planner decides is counted in a ``Plan``; the files to delete wait in
+a temporary file (``Spool``) for the copies to end.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 import json
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -101,56 +101,43 @@ class Spool:
         self._file.close()
 
 
-class Decisions:
-    """The decisions of a ``Spool``, decoded as they are read: iterable more than once."""
-
-    def __init__(self, spool: Spool) -> None:
-        self.spool = spool
-
-    def __iter__(self) -> Iterator[Decision]:
-        return (Decision.decode(data) for data in self.spool)
+def _ignore(outcome: FileOutcome) -> None:
+    pass
 
 
 @dataclass
 class Plan:
-    """What a copy will do: skips, copies or comparisons, and deletions, each spooled.
-
-    A skip keeps only what its outcome shows (name, size, reason); a file to
-    copy or compare keeps its whole decision; a deletion its name.
+    """What the planner has decided so far: the files to copy or compare counted, the
+    skips handed to ``skipped`` one outcome at a time, the deletions spooled.
     """
 
-    skipped: Spool = field(default_factory=Spool)
-    work: Spool = field(default_factory=Spool)
+    skipped: Callable[[FileOutcome], None] = _ignore
+    work: int = 0  # files to copy or compare
+    size: int = 0  # their bytes
+    skips: int = 0
     extra: Spool = field(default_factory=Spool)
 
     @property
     def files(self) -> int:
-        """Files left to process: the listener's ``planned()`` count."""
-        return self.work.count + self.extra.count
+        """Files to process: the listener's ``planned()`` count."""
+        return self.work + self.extra.count
 
-    def add(self, decision: Decision | None) -> None:
-        if decision is None:
-            return
+    def take(self, decision: Decision) -> bool:
+        """Count ``decision``; return True if it is work, False for a skip (handed on)."""
         item, (action, reason) = decision.item, decision.verdict
         if action == "skip":
             self.skip(item.name, item.stat.size, reason)
-        else:
-            self.work.add(decision.encode(), item.stat.size)
+            return False
+        self.work += 1
+        self.size += item.stat.size
+        return True
 
     def skip(self, name: str, size: int, reason: str) -> None:
-        self.skipped.add([name, size, reason])
-
-    def skips(self) -> Iterator[FileOutcome]:
-        """Return the outcomes of the files skipped, in name order."""
-        return (FileOutcome(name, "skip", size, reason) for name, size, reason in self.skipped)
-
-    def decisions(self) -> Decisions:
-        """Return the files to copy or compare, in name order (iterable more than once)."""
-        return Decisions(self.work)
+        self.skips += 1
+        self.skipped(FileOutcome(name, "skip", size, reason))
 
     def close(self) -> None:
-        for spool in (self.skipped, self.work, self.extra):
-            spool.close()
+        self.extra.close()
 
     def __enter__(self) -> Plan:
         return self

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import tempfile
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+#: Bytes of outcomes kept in memory before they go to a temporary file (some 10,000 files).
+OUTCOMES_IN_MEMORY = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -33,6 +40,41 @@ class FileOutcome:
         }
 
 
+class Outcomes:
+    """The outcomes of a transfer in the order they came, counted as they come.
+
+    Past ``OUTCOMES_IN_MEMORY`` bytes they are kept in a temporary file, so
+    that a copy of ten million files holds its counts in memory, not its files.
+    """
+
+    def __init__(self) -> None:
+        # Closed with the result (garbage collected): it is the result's memory.
+        self._file = tempfile.SpooledTemporaryFile(OUTCOMES_IN_MEMORY)  # noqa: SIM115
+        self.counts: Counter[str] = Counter()
+        self.sizes: Counter[str] = Counter()
+
+    def append(self, outcome: FileOutcome) -> None:
+        self._file.seek(0, 2)  # after whatever a reader read
+        fields = [outcome.name, outcome.action, outcome.size, outcome.reason, outcome.backup]
+        self._file.write(json.dumps(fields).encode() + b"\n")
+        self.counts[outcome.action] += 1
+        self.sizes[outcome.action] += outcome.size
+
+    def __len__(self) -> int:
+        return sum(self.counts.values())
+
+    def __iter__(self) -> Iterator[FileOutcome]:
+        offset = 0
+        while True:
+            # From where this reader stopped: an append may have moved the file's position.
+            self._file.seek(offset)
+            lines = self._file.readlines(64 * 1024)
+            if not lines:
+                return
+            offset = self._file.tell()
+            yield from (FileOutcome(*json.loads(line)) for line in lines)
+
+
 @dataclass
 class TransferResult:
     """The outcome of a transfer, file by file, with totals."""
@@ -40,7 +82,7 @@ class TransferResult:
     source: str
     destination: str
     dry_run: bool = False
-    outcomes: list[FileOutcome] = field(default_factory=list)
+    outcomes: Outcomes = field(default_factory=Outcomes)
     elapsed: float = 0.0
     interrupted: bool = False
 
@@ -59,11 +101,11 @@ class TransferResult:
     @property
     def ok(self) -> bool:
         """True if nothing failed and the copy ran to its end (``deferred`` files aside)."""
-        return not self.interrupted and not self.failed
+        return not self.interrupted and not self.outcomes.counts["fail"]
 
     @property
     def bytes_copied(self) -> int:
-        return sum(outcome.size for outcome in self.by_action("copy"))
+        return self.outcomes.sizes["copy"]
 
     @property
     def throughput(self) -> float:
@@ -72,8 +114,7 @@ class TransferResult:
 
     def summary(self) -> dict[str, Any]:
         """Return the totals as JSON-ready data."""
-        actions = ("copy", "skip", "delete", "defer")
-        counts = {action: len(self.by_action(action)) for action in actions}
+        counts = self.outcomes.counts
         return {
             "event": "summary",
             "source": self.source,
@@ -83,7 +124,7 @@ class TransferResult:
             "copied": counts["copy"],
             "skipped": counts["skip"],
             "deleted": counts["delete"],
-            "failed": len(self.failed),
+            "failed": counts["fail"],
             "deferred": counts["defer"],
             "bytes": self.bytes_copied,
             "elapsed": round(self.elapsed, 3),
@@ -95,10 +136,18 @@ class TransferResult:
 class TransferListener:
     """Follow a transfer: ``transferred`` is called from the worker threads, the rest
     from the caller's thread.
+
+    Files are copied as the listings are compared: ``found()`` hears each file
+    to process as it is decided, ``planned()`` the totals once the listings
+    end, while the copies go on.
     """
 
+    def found(self, name: str, size: int) -> None:
+        """Receive one more file to process (copy or compare), before its copy starts."""
+
     def planned(self, files: int, size: int) -> None:
-        """Receive the number of files and bytes left to process once the listings are compared."""
+        """Receive the number of files and bytes to process, once the listings are compared
+        (``files`` counts the deletions too)."""
 
     def transferred(self, size: int) -> None:
         """Receive the size of one more chunk processed."""

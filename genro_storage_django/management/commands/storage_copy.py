@@ -63,6 +63,22 @@ class Reporter(TransferListener):
         self.bars: list[tqdm] = []
         self._lock = threading.Lock()
 
+    def start(self) -> None:
+        """Show the progress bars (with ``progress``): their totals grow as files are found."""
+        if self.progress:
+            from tqdm import tqdm  # only on a terminal: not worth importing otherwise
+
+            options: dict[str, Any] = {"file": sys.stderr, "dynamic_ncols": True, "leave": False}
+            self.bars = [
+                tqdm(total=0, unit="B", unit_scale=True, unit_divisor=1024, **options),
+                tqdm(total=0, unit="file", position=1, **options),
+            ]
+
+    def found(self, name: str, size: int) -> None:
+        if self.bars:
+            with self._lock:
+                self._grow(size, 1)
+
     def planned(self, files: int, size: int) -> None:
         if self.verbosity >= 3:
             line = ngettext(
@@ -71,14 +87,14 @@ class Reporter(TransferListener):
                 files,
             )
             self.write(line % {"count": files, "size": human_size(size)})
-        if self.progress:
-            from tqdm import tqdm  # only on a terminal: not worth importing otherwise
+        if self.bars:
+            with self._lock:  # the deletions, found last
+                self._grow(size - self.bars[0].total, files - self.bars[1].total)
 
-            options: dict[str, Any] = {"file": sys.stderr, "dynamic_ncols": True, "leave": False}
-            self.bars = [
-                tqdm(total=size, unit="B", unit_scale=True, unit_divisor=1024, **options),
-                tqdm(total=files, unit="file", position=1, **options),
-            ]
+    def _grow(self, size: int, files: int) -> None:
+        # Shown at the bar's next update: a refresh per file found would cost a write each.
+        for bar, more in zip(self.bars, (size, files), strict=True):
+            bar.total += more
 
     def transferred(self, size: int) -> None:
         if self.bars:
@@ -322,6 +338,7 @@ class Command(cli.TranslatedCommand):
         verbosity = 0 if options["json"] else options["verbosity"]
         progress = not options["no_progress"] and verbosity > 0 and sys.stderr.isatty()
         reporter = Reporter(self, verbosity, progress, options["dry_run"], options["json"])
+        reporter.start()
         try:
             with cli.refusing(), tenant(options["tenant"]):
                 result = self.copy(options, reporter)

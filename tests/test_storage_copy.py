@@ -22,7 +22,7 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 
 from genro_storage_django import get_storage, transfer
-from genro_storage_django.management.commands.storage_copy import Command, summary_line
+from genro_storage_django.management.commands.storage_copy import Command, Reporter, summary_line
 from tests.servers import RestartableS3
 from tests.test_transfer import TREE, read_tree, write_tree
 
@@ -229,6 +229,20 @@ def test_progress_bar_on_a_terminal_only(tmp_path):
     assert "file" in bar and "B/s" in bar
     code, out, bar = manage(tmp_path, "src:", "dst:", "--skip", "never", "--no-progress", tty=True)
     assert code == 0 and bar == ""
+
+
+def test_progress_bars_grow_as_the_files_are_found(dirs):
+    # Copying starts before the listings end: the totals follow the files found.
+    reporter = Reporter(Command(), 1, progress=True, dry_run=False)
+    reporter.start()
+    try:
+        assert [bar.total for bar in reporter.bars] == [0, 0]
+        assert transfer.copy("src:", "dst:", listener=reporter).ok
+        expected = [sum(len(data) for data in TREE.values()), len(TREE)]
+        assert [bar.total for bar in reporter.bars] == expected
+        assert [bar.n for bar in reporter.bars] == expected
+    finally:
+        reporter.close()
 
 
 # Faults on a real S3 server (moto) that this test owns, stops and restarts.

@@ -61,6 +61,7 @@ class Reporter(TransferListener):
         self.json = json
         self.labels = DRY_LABELS if dry_run else LABELS
         self.bars: list[tqdm] = []
+        self.totals = [0, 0]  # the bars' bytes and files
         self._lock = threading.Lock()
 
     def start(self) -> None:
@@ -88,13 +89,14 @@ class Reporter(TransferListener):
             )
             self.write(line % {"count": files, "size": human_size(size)})
         if self.bars:
-            with self._lock:  # the deletions, found last
-                self._grow(size - self.bars[0].total, files - self.bars[1].total)
+            with self._lock:  # the deletions, counted last
+                self._grow(size - self.totals[0], files - self.totals[1])
 
     def _grow(self, size: int, files: int) -> None:
+        self.totals = [self.totals[0] + size, self.totals[1] + files]
         # Shown at the bar's next update: a refresh per file found would cost a write each.
-        for bar, more in zip(self.bars, (size, files), strict=True):
-            bar.total += more
+        for bar, total in zip(self.bars, self.totals, strict=True):
+            bar.total = total
 
     def transferred(self, size: int) -> None:
         if self.bars:

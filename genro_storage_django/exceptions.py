@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext as _
 
 
 class MountNotFound(ImproperlyConfigured):
@@ -27,8 +28,12 @@ class MissingExtra(ImproperlyConfigured):
         self.mount_type = mount_type
         self.extra = extra
         super().__init__(
-            f"Mounts of type {mount_type!r} need the {module!r} package: "
-            f'pip install "genro-storage-django[{extra}]"'
+            _("Mounts of type %(type)s need the %(module)s package: %(command)s")
+            % {
+                "type": repr(mount_type),
+                "module": repr(module),
+                "command": f'pip install "genro-storage-django[{extra}]"',
+            }
         )
 
 

@@ -116,7 +116,7 @@ def test_bulk_copy_to_another_mount(admin_client: Client, mounts: Any) -> None: 
         target="backup",
     )
     assert done.status_code == 302
-    assert texts(done) == ["Copied 2 files to “memory”; 1 were there already."]
+    assert texts(done) == ["Copied 2 files to “memory”; 1 was there already."]
     memory = get_storage("memory")
     assert memory.open("backup/docs/a.txt").read() == b"alpha"
     assert memory.open("backup/docs/sub/b.txt").read() == b"beta"
@@ -257,3 +257,167 @@ def test_zip64_headers_for_members_past_the_threshold(
     assert archive.read("large.bin") == b"L" * 5000
     # The ZIP64 extra field (header id 0x0001) follows the local header's name.
     assert b"large.bin\x01\x00" in raw
+
+
+# "Select all N items": the page posts select_across=1 and its filter, the server lists again.
+
+
+def fill(mount: str, count: int, folder: str = "many") -> None:
+    for index in range(count):
+        put(mount, f"{folder}/f{index:03}.txt", b"x")
+
+
+def across(client: Client, mount: str, path: str, action: str, **extra: Any) -> Any:
+    return client.post(url("bulk", mount, path), {"action": action, "select_across": "1", **extra})
+
+
+def confirmed(client: Client, mount: str, path: str, action: str, **extra: Any) -> Any:
+    """Post ``action`` on all the items of ``path``, then confirm what the page listed."""
+    page = across(client, mount, path, action, **extra)
+    assert page.status_code == 200
+    digest = page.context["digest"]
+    return across(client, mount, path, action, confirm="1", digest=digest, **extra)
+
+
+def shown(page: Any) -> list[str]:
+    return sorted(row["item"].name for row in page.context["rows"])
+
+
+def test_a_folder_of_many_pages_offers_to_select_them_all(admin_client: Client, mount: str) -> None:
+    fill(mount, 105)
+    html = admin_client.get(url("browse", mount, "many")).content.decode()
+    assert "Select all 105 items" in html and 'name="select_across" value="0"' in html
+    assert "storage-across" not in admin_client.get(url("browse", mount)).content.decode()
+
+
+def test_select_across_deletes_every_page_after_a_bounded_list(
+    admin_client: Client, mount: str
+) -> None:
+    fill(mount, 130)
+    put(mount, "many/sub/inner.txt")
+    put(mount, "keep.txt")
+    page = across(admin_client, mount, "many", "delete")
+    html = page.content.decode()
+    assert page.context["count"] == 131 and len(page.context["rows"]) == 100
+    assert "delete these 131 items" in html and "…and 31 more items." in html
+    assert 'name="select_across" value="1"' in html and 'name="names"' not in html
+    assert get_storage(mount).exists("many/f000.txt")
+    done = confirmed(admin_client, mount, "many", "delete")
+    assert done.status_code == 302 and texts(done) == ["Deleted 131 items."]
+    assert get_storage(mount).scandir("many") == []
+    assert get_storage(mount).exists("keep.txt")
+
+
+def test_select_across_does_not_run_on_a_folder_changed_since_the_list(
+    admin_client: Client, mount: str
+) -> None:
+    fill(mount, 3)
+    page = across(admin_client, mount, "many", "delete")
+    put(mount, "many/new.txt")
+    digest = page.context["digest"]
+    again = across(admin_client, mount, "many", "delete", confirm="1", digest=digest)
+    assert again.status_code == 200 and again.context["count"] == 4
+    assert texts(again) == ["The folder changed since this list was shown: check it again."]
+    assert get_storage(mount).exists("many/f000.txt")
+    admin_client.get(url("browse", mount))
+    forged = across(admin_client, mount, "many", "delete", confirm="1")  # no digest
+    assert forged.status_code == 200 and get_storage(mount).exists("many/new.txt")
+
+
+def test_select_across_moves_and_zips_every_page(admin_client: Client, mount: str) -> None:
+    fill(mount, 105)
+    archive = _zip_of(across(admin_client, mount, "many", "download"))
+    assert sorted(archive.namelist()) == [f"f{index:03}.txt" for index in range(105)]
+    done = confirmed(admin_client, mount, "many", "move", target="moved")
+    assert texts(done) == ["Moved 105 items to “moved”."]
+    storage = get_storage(mount)
+    assert storage.scandir("many") == [] and len(storage.scandir("moved")) == 105
+
+
+def test_select_across_keeps_the_page_filter_and_search(admin_client: Client, mount: str) -> None:
+    for name in ("a/report-1.txt", "a/b/report-2.txt", "a/b/other.txt", "a/notes.txt"):
+        put(mount, name)
+    flat = across(admin_client, mount, "a", "delete", q="REPORT")
+    assert shown(flat) == ["a/report-1.txt"]
+    searched = across(admin_client, mount, "a", "delete", q="report", r="1")
+    assert shown(searched) == ["a/b/report-2.txt", "a/report-1.txt"]
+    assert 'name="r" value="1"' in searched.content.decode()
+    done = confirmed(admin_client, mount, "a", "delete", q="report", r="1")
+    assert texts(done) == ["Deleted 2 items."]
+    assert get_storage(mount).exists("a/b/other.txt") and get_storage(mount).exists("a/notes.txt")
+
+
+def test_a_search_selects_a_folder_not_also_what_it_holds() -> None:
+    from genro_storage_django.admin.across import outermost
+    from genro_storage_django.admin.selection import Item
+
+    items = [Item("r", True), Item("r/report.txt", False), Item("x/r", False), Item("rr", False)]
+    assert outermost(items) == [Item("r", True), Item("x/r", False), Item("rr", False)]
+
+
+def test_forged_select_across_is_refused(
+    admin_client: Client,
+    mounts: Any,  # noqa: F811
+    django_user_model: Any,
+    tmp_path: Path,
+) -> None:
+    from tests.test_admin import staff_client
+
+    for index in range(3):
+        (Path(mounts["ro"]["path"]) / "many").mkdir(exist_ok=True)
+        (Path(mounts["ro"]["path"]) / "many" / f"f{index}.txt").write_bytes(b"x")
+    fill("files", 3)
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    # A mount that does not allow it, and a user who may only look.
+    for action in ("delete", "move"):
+        response = across(admin_client, "ro", "many", action, confirm="1", target="x")
+        assert response.status_code == 403, action
+    viewer = staff_client(django_user_model, "view_files")
+    assert across(viewer, "files", "many", "delete", confirm="1").status_code == 403
+    # Copies only to a mount the user may add files to.
+    copy = confirmed(admin_client, "files", "many", "copy", target_mount="ro")
+    assert copy.status_code == 403
+    # A mount the browser does not show.
+    with override_settings(STORAGE_ADMIN_MOUNTS=["files"]):
+        assert across(admin_client, "ro", "many", "delete", confirm="1").status_code == 404
+    # A folder outside the mount.
+    client = Client(raise_request_exception=False)
+    client.force_login(django_user_model.objects.get(username="admin"))
+    for path in ("../ro/many", "/many", "many/../../ro"):
+        response = client.post(
+            url("bulk", "files", "") + path, {"action": "delete", "select_across": "1"}
+        )
+        assert response.status_code == 400, path
+    # Without the CSRF token.
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(django_user_model.objects.get(username="admin"))
+    assert across(strict, "files", "many", "delete", confirm="1").status_code == 403
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
+
+
+@pytest.fixture
+def big_s3(s3_server: Any, s3_mount_config: dict[str, Any]) -> Any:
+    """An S3 mount "s3" whose folder "big" holds 120 files and a folder; 20 keys a list page."""
+    with override_settings(STORAGE_MOUNTS={"s3": s3_mount_config}, STORAGE_ADMIN_LIST_KEYS=20):
+        storage = get_storage("s3")
+        backend = storage.backend
+        files = {backend.full_path(f"big/f{index:03}.txt"): b"x" for index in range(120)}
+        files[backend.full_path("big/sub/inner.txt")] = b"i"
+        backend.fs.pipe(files)
+        yield storage
+
+
+def test_select_across_on_s3_lists_every_list_page(admin_client: Client, big_s3: Any) -> None:
+    page = admin_client.get(url("browse", "s3", "big"))
+    assert page.context["partial"] and "Select all items in this folder" in page.content.decode()
+    archive = _zip_of(across(admin_client, "s3", "big", "download"))
+    assert len([name for name in archive.namelist() if name.startswith("f")]) == 120
+    assert "sub/inner.txt" in archive.namelist()
+    listed = across(admin_client, "s3", "big", "move")
+    assert listed.context["count"] == 121 and "…and 21 more items." in listed.content.decode()
+    done = confirmed(admin_client, "s3", "big", "move", target="moved")
+    assert texts(done) == ["Moved 121 items to “moved”."]
+    assert big_s3.scandir("big") == [] and big_s3.exists("moved/sub/inner.txt")
+    done = confirmed(admin_client, "s3", "moved", "delete")
+    assert texts(done) == ["Deleted 121 items."]
+    assert big_s3.scandir("moved") == []

@@ -116,3 +116,15 @@ def test_the_browser_in_italian(admin_client: Client, mounts: Any) -> None:  # n
     assert "Eliminati 2 elementi." in done.content.decode()
     mounts_page = admin_client.get("/admin/genro_storage_django/storagemount/", **italian)
     assert "leggere, scrivere ed eliminare" in mounts_page.content.decode()
+
+
+def test_select_all_matching_in_french(admin_client: Client, mounts: Any) -> None:  # noqa: F811
+    for index in range(101):
+        put("files", f"many/{index:03}.txt")
+    french = {"HTTP_ACCEPT_LANGUAGE": "fr"}
+    html = admin_client.get(url("browse", "files", "many"), **french).content.decode()
+    assert "Sélectionner les 101 éléments" in html and "Effacer la sélection" in html
+    page = admin_client.post(
+        url("bulk", "files", "many"), {"action": "delete", "select_across": "1"}, **french
+    )
+    assert "…et 1 élément de plus." in page.content.decode()

@@ -1,5 +1,6 @@
-"""Folder pages on every mount kind: recursive search, S3 list pages fetched as needed, the
-listing cache, thumbnails. Requests to moto are counted at the server."""
+"""Folder pages on every mount kind: recursive search, S3, GCS and Azure list pages fetched as
+needed, the listing cache, thumbnails. Requests to moto are counted at the server, to the
+other emulators at a fault proxy."""
 
 from __future__ import annotations
 
@@ -13,8 +14,11 @@ from django.test import Client, override_settings
 
 from genro_storage_django import get_storage
 from genro_storage_django.storage import MountStorage
+from tests.faultproxy import FaultProxy
 from tests.servers import BUCKET
 from tests.test_admin import PNG, make_png, url
+from tests.test_backends_pages import _port
+from tests.test_backends_pages import list_requests as list_requests_at
 
 pytestmark = pytest.mark.django_db
 
@@ -240,3 +244,39 @@ def test_no_thumbnail_above_the_size_limit_or_for_broken_images(
         assert admin_client.get(url("thumbnail", "memory", "big.png")).status_code == 404
     assert admin_client.get(url("thumbnail", "memory", "big.png")).status_code == 200
     assert admin_client.get(url("thumbnail", "memory", "broken.png")).status_code == 404
+
+
+# GCS and Azure: list pages as on S3, requests counted at a fault proxy.
+
+
+@pytest.fixture(params=["gcs", "azure"])
+def big_far(request: pytest.FixtureRequest) -> Iterator[tuple[MountStorage, FaultProxy]]:
+    """A mount "far" as ``big_s3``, reached through a proxy recording requests."""
+    config = request.getfixturevalue(f"{request.param}_mount_config")
+    port = _port(config["endpoint_url"])
+    with FaultProxy(port) as proxy:
+        endpoint = config["endpoint_url"].replace(f":{port}", f":{proxy.port}")
+        far = {**config, "endpoint_url": endpoint}
+        with override_settings(STORAGE_MOUNTS={"far": far}, STORAGE_ADMIN_LIST_KEYS=150):
+            storage = get_storage("far")
+            backend = storage.backend
+            names = [f"big/f{index:04}.txt" for index in range(350)]
+            names += ["big/A-folder/inner.txt", "big/f0100-folder/inner.txt"]
+            backend.fs.pipe({backend.full_path(name): b"x" for name in names})
+            proxy.record_heads = True
+            yield storage, proxy
+
+
+def test_the_first_page_of_a_large_folder_costs_one_list_request_on_gcs_and_azure(
+    admin_client: Client, big_far: tuple[MountStorage, FaultProxy]
+) -> None:
+    _, proxy = big_far
+    first = admin_client.get(url("browse", "far", "big"))
+    assert first.status_code == 200
+    assert list_requests_at(proxy) == 1 and len(proxy.heads) == 1  # nothing else
+    shown = names(first)
+    assert shown[:3] == ["A-folder", "f0000.txt", "f0001.txt"] and len(shown) == 100
+    assert first.context["keyed"] and first.context["partial"]["number"] == 1
+    second = admin_client.get(url("browse", "far", "big"), {"p": "2"})
+    assert list_requests_at(proxy) == 2
+    assert names(second)[:2] == ["f0099.txt", "f0100-folder"]

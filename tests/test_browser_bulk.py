@@ -104,6 +104,43 @@ def test_select_all_then_move_zip_copy_and_delete(
     assert not list((media / "archive").iterdir())
 
 
+def test_select_all_matching_across_pages_then_delete(
+    chromium: Browser,  # noqa: F811
+    live_server: Any,
+    media: Path,  # noqa: F811
+    superuser: Any,  # noqa: F811
+) -> None:
+    many = media / "many"
+    many.mkdir()
+    for index in range(105):
+        (many / f"f{index:03}.txt").write_text(str(index))
+    page = new_page(chromium)
+    log_in(page, live_server)
+    open_folder(page, live_server, "media", "many")
+    bar = page.locator("#storage-bulk")
+    select_all = bar.get_by_role("button", name="Select all 105 items")
+    expect(select_all).to_be_hidden()
+    page.get_by_label("Select all on this page").check()
+    expect(bar.locator(".storage-selected")).to_have_text("Selected: 100")
+    select_all.click()
+    expect(bar.locator(".storage-across-all")).to_have_text("All 105 items are selected.")
+    expect(bar.get_by_role("button", name="Clear selection")).to_be_focused()
+    assert axe_violations(page) == []
+    # Unticking a box goes back to the page's own selection.
+    row(page, "f000.txt").get_by_role("checkbox").uncheck()
+    expect(bar.locator(".storage-across-all")).to_be_hidden()
+    expect(bar.locator(".storage-selected")).to_have_text("Selected: 99")
+    row(page, "f000.txt").get_by_role("checkbox").check()
+    select_all.click()
+    bar.get_by_role("button", name="Delete…").click()
+    expect(page.locator("#content-main")).to_contain_text("delete these 105 items")
+    expect(page.locator(".storage-doomed > li")).to_have_count(100)
+    expect(page.locator(".storage-more")).to_have_text("…and 5 more items.")
+    page.get_by_role("button", name="Yes, I\u2019m sure").click()
+    expect(success(page)).to_have_text("Deleted 105 items.")
+    assert not list(many.iterdir())
+
+
 def test_search_and_grid_with_thumbnails(
     chromium: Browser,  # noqa: F811
     live_server: Any,

@@ -92,7 +92,7 @@ def test_missing_extra_is_reported_with_the_pip_command(monkeypatch):
     with override_settings(STORAGE_MOUNTS={"up": {"type": "s3", "bucket": "b"}}):
         messages = storage_messages()
         assert ids(messages) == ["genro_storage_django.E011"]
-        assert messages[0].hint == 'pip install "genro-storage-django[s3]"'
+        assert messages[0].hint == 'Install it with: pip install "genro-storage-django[s3]"'
         with pytest.raises(MissingExtra, match=r'pip install "genro-storage-django\[s3\]"'):
             get_storage("up").exists("x")
 

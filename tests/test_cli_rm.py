@@ -20,7 +20,7 @@ def seeded(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 def test_deletes_a_file_with_yes(seeded):
-    assert run("storage_rm", "m:a.txt", "--yes") == "Deleted 1 files (5 B) from m:a.txt.\n"
+    assert run("storage_rm", "m:a.txt", "--yes") == "Deleted 1 file (5 B) from m:a.txt.\n"
     assert tree("m") == {name: data for name, data in TREE.items() if name != "a.txt"}
 
 

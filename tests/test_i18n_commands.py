@@ -107,3 +107,33 @@ def test_storage_du_refuses_and_helps_in_spanish(docs):
     assert "Muestra los bytes y el número de archivos" in help_text
     assert "Qué medir." in help_text
     assert listing == "10\t2\tm:\n"  # the lines themselves are not translated
+
+
+def test_check_shows_backend_problems_and_the_missing_extra_in_italian(monkeypatch, tmp_path):
+    from genro_storage_django.backends.s3 import S3Backend
+
+    monkeypatch.setattr(S3Backend, "requires", ("genro_no_such_module",))
+    setting = {"rel": {"type": "local", "path": "media"}, "up": {"type": "s3", "bucket": "b"}}
+    with (
+        override_settings(STORAGE_MOUNTS=setting),
+        translation.override("it"),
+        pytest.raises(SystemCheckError) as error,
+    ):
+        call_command("check")
+    report = str(error.value)
+    assert "Mount 'rel': 'path' deve essere assoluto, non 'media'." in report
+    assert "Costruiscilo a partire da BASE_DIR" in report
+    assert "Il mount 'up' di tipo 's3' richiede il pacchetto 'genro_no_such_module'" in report
+    assert 'Installalo con: pip install "genro-storage-django[s3]"' in report
+    assert "must be absolute" not in report and "needs the" not in report
+
+
+def test_bad_sizes_and_durations_are_told_in_german(docs):
+    with translation.override("de"), pytest.raises(CommandError) as size:
+        run("storage_copy", "m:docs", "m:copy", "--max-size", "10X")
+    with translation.override("de"), pytest.raises(CommandError) as age:
+        run("storage_copy", "m:docs", "m:copy", "--max-age", "1y")
+    assert "'10X' ist keine Größe (zum Beispiel 512, 10K, 10M, 1.5G)." in str(size.value)
+    assert "'1y' ist keine Dauer (zum Beispiel 90s, 30m, 24h, 7d, 1d12h)." in str(age.value)
+    with pytest.raises(CommandError, match="'10X' is not a size"):
+        run("storage_copy", "m:docs", "m:copy", "--max-size", "10X")

@@ -156,7 +156,7 @@ def test_failed_files_exit_non_zero_with_names_and_reasons(dirs):
     out = io.StringIO()
     with pytest.raises(CommandError) as error:
         call_command("storage_copy", "src:", "dst:", "--skip", "never", stdout=out)
-    assert str(error.value).startswith("1 files failed:\n  a.txt: ")
+    assert str(error.value).startswith("1 file failed:\n  a.txt: ")
     assert "failed 1" in out.getvalue()
     assert "FAILED a.txt" in out.getvalue()
     assert read_tree(dst) == {k: v for k, v in TREE.items() if k != "a.txt"}

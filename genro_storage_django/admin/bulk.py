@@ -1,15 +1,17 @@
 """Bulk actions on the files and folders selected on a folder page.
 
 One POST endpoint per mount: ``action`` says what to do with the posted
-``names``. ``zip`` answers with the archive at once; ``delete``, ``move`` and
-``copy`` first show a page that lists the selection (and asks where to), and
-act when that page is posted back with ``confirm``. Each request checks the
-user's permission on the mount of the URL (and, for a copy, on the target
+``names``, or on every item of the folder page (``select_across``, see
+``across.py``). ``zip`` answers with the archive at once; ``delete``, ``move``
+and ``copy`` first show a page that lists the selection (and asks where to),
+and act when that page is posted back with ``confirm``. Each request checks
+the user's permission on the mount of the URL (and, for a copy, on the target
 mount) and each name again (``selection.selected``).
 """
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 from django.conf import settings
@@ -25,7 +27,7 @@ from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from genro_storage_django.admin import cache, preview, selection, zipstream
+from genro_storage_django.admin import across, cache, preview, selection, zipstream
 from genro_storage_django.admin.access import (
     Allowed,
     allowed,
@@ -46,6 +48,8 @@ ACTIONS = {"download": "view", "delete": "delete", "move": "change", "copy": "vi
 #: The largest copy made while the page waits (``STORAGE_ADMIN_COPY_MAX_FILES`` / ``_BYTES``).
 COPY_MAX_FILES = 1000
 COPY_MAX_BYTES = 256 * 1024 * 1024
+#: A confirmation page names at most this many items, then says how many more.
+SHOWN = 100
 
 
 class _Bulk:
@@ -59,21 +63,45 @@ class _Bulk:
         directory: str,
         items: list[Item],
         permitted: Allowed,
+        selected_across: across.Across | None,
     ) -> None:
         self.model_admin, self.request, self.storage = model_admin, request, storage
         self.directory, self.items, self.permitted = directory, items, permitted
+        self.across = selected_across
         self.mount = storage.mount.name
         self.back = url_for(request, "browse", self.mount, directory)
+        self.digest = across.digest(items) if selected_across else ""
+
+    @cached_property
+    def confirmed(self) -> bool:
+        """Return True if the confirmation page was posted back, and still lists the selection."""
+        if "confirm" not in self.request.POST:
+            return False
+        if self.across is None or self.request.POST.get("digest") == self.digest:
+            return True
+        messages.warning(
+            self.request, _("The folder changed since this list was shown: check it again.")
+        )
+        return False
+
+    @property
+    def shown(self) -> list[Item]:
+        """Return the items the confirmation page names."""
+        return self.items[:SHOWN]
 
     def confirm_page(self, action: str, title: str, **context: Any) -> HttpResponse:
-        rows = context.pop("rows", None) or [{"item": item} for item in self.items]
+        rows = context.pop("rows", None) or [{"item": item} for item in self.shown]
         return render(
             self.model_admin,
             self.request,
             "bulk.html",
             title=title,
             action=action,
-            items=self.items,
+            items=[] if self.across else self.items,
+            count=len(self.items),
+            more=len(self.items) - len(rows),
+            across=self.across,
+            digest=self.digest,
             rows=rows,
             action_url=url_for(self.request, "bulk", self.mount, self.directory),
             cancel_url=self.back,
@@ -88,17 +116,22 @@ class _Bulk:
 
 @post_only
 def bulk(model_admin: BrowserAdmin, request: HttpRequest, mount: str, path: str) -> HttpResponse:
-    """Run the posted ``action`` on the posted ``names`` of ``mount``."""
+    """Run the posted ``action`` on the posted ``names`` of ``mount``, or on all the page lists."""
     storage = mount_storage(mount)
     action = request.POST.get("action", "")
     if action not in ACTIONS:
         return HttpResponseBadRequest("Unknown action.")
     permitted = require(request.user, storage, ACTIONS[action])
     directory = clean_name(path)
-    items, missing = selection.selected(request, storage)
+    selected_across = across.Across.posted(request)
+    missing: list[str] = []
+    if selected_across is not None:
+        items = selected_across.items(storage, directory)
+    else:
+        items, missing = selection.selected(request, storage)
     for name in missing:
         messages.warning(request, _("“%(name)s” does not exist.") % {"name": name})
-    context = _Bulk(model_admin, request, storage, directory, items, permitted)
+    context = _Bulk(model_admin, request, storage, directory, items, permitted, selected_across)
     if not items:
         messages.error(request, _("Select at least one file or folder."))
         return context.done()
@@ -120,9 +153,9 @@ def _zip(bulk: _Bulk) -> HttpResponse:
 
 
 def _delete(bulk: _Bulk) -> HttpResponse:
-    if "confirm" not in bulk.request.POST:
+    if not bulk.confirmed:
         rows = []
-        for item in bulk.items:
+        for item in bulk.shown:
             contents, truncated = (
                 preview.folder_contents(bulk.storage, item.name) if item.is_dir else ([], False)
             )
@@ -147,7 +180,7 @@ def _delete(bulk: _Bulk) -> HttpResponse:
 
 def _move(bulk: _Bulk) -> HttpResponse:
     request = bulk.request
-    if "confirm" not in request.POST:
+    if not bulk.confirmed:
         return bulk.confirm_page("move", _("Move to a folder"), target=bulk.directory)
     target = clean_name(request.POST.get("target", ""))
     if target and not bulk.storage.isdir(target) and bulk.storage.exists(target):
@@ -208,7 +241,7 @@ def _copy(bulk: _Bulk) -> HttpResponse:
     request = bulk.request
     targets = copy_targets(request, bulk.mount)
     context = {"targets": targets, "target": "", "target_mount": request.POST.get("target_mount")}
-    if "confirm" not in request.POST:
+    if not bulk.confirmed:
         return bulk.confirm_page("copy", _("Copy to another mount"), **context)
     target_storage = mount_storage(request.POST.get("target_mount", ""))
     require(request.user, target_storage, "add")
@@ -246,9 +279,16 @@ def _copy(bulk: _Bulk) -> HttpResponse:
                 % {"name": failure.name, "reason": failure.reason},
             )
     cache.changed(target_storage)
-    messages.success(
-        request,
-        _("Copied %(copied)d files to “%(mount)s”; %(skipped)d were there already.")
-        % {"copied": copied, "skipped": skipped, "mount": target_storage.mount.name},
-    )
+    messages.success(request, _copied_line(copied, skipped, target_storage.mount.name))
     return bulk.done()
+
+
+def _copied_line(copied: int, skipped: int, mount: str) -> str:
+    # Two counts, each with its own plural: two messages.
+    line = ngettext(
+        "Copied %(count)d file to “%(mount)s”", "Copied %(count)d files to “%(mount)s”", copied
+    ) % {"count": copied, "mount": mount}
+    there = ngettext(
+        "; %(count)d was there already.", "; %(count)d were there already.", skipped
+    ) % {"count": skipped}
+    return line + there

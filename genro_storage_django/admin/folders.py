@@ -1,4 +1,4 @@
-"""Folder listings for the browser: whole, or on S3 list page by list page, cached.
+"""Folder listings for the browser: whole, or on object stores list page by list page, cached.
 
 A bucket lists its keys in key order, a thousand at a time. The default
 order of the browser (by name, ascending) therefore needs only the list pages
@@ -24,7 +24,7 @@ from genro_storage_django.admin import cache
 from genro_storage_django.backends.base import Entry
 from genro_storage_django.storage import MountStorage
 
-#: Keys asked for in one list request (``STORAGE_ADMIN_LIST_KEYS``); S3 answers 1000 at most.
+#: Keys asked for in one list request (``STORAGE_ADMIN_LIST_KEYS``); S3 and GCS answer 1000 at most.
 DEFAULT_LIST_KEYS = 1000
 
 
@@ -45,7 +45,7 @@ def list_keys() -> int:
 
 
 def pages_by_key(storage: MountStorage) -> bool:
-    """Return True if ``storage`` is listed list page by list page (S3 mounts today)."""
+    """Return True if ``storage`` is listed list page by list page (s3, gcs, azure)."""
     return storage.backend.lists_in_key_order
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
+from django.core.paginator import Page
 from django.http import (
     FileResponse,
     Http404,
@@ -165,6 +166,18 @@ def _partial_page(
     }
 
 
+def _across(page: Page | None, partial: dict[str, Any] | None) -> dict[str, int | None] | None:
+    """Return what "Select all" offers past this page (None: all is on it).
+
+    A folder listed only up to this page has no count: counting would list it all.
+    """
+    if partial is not None:
+        return {"count": None}
+    if page is not None and page.paginator.num_pages > 1:
+        return {"count": page.paginator.count}
+    return None
+
+
 def browse(model_admin: BrowserAdmin, request: HttpRequest, mount: str, path: str) -> HttpResponse:
     """Show one page of a directory: folders first, sortable, filtered or searched by name."""
     storage = mount_storage(mount)
@@ -208,6 +221,7 @@ def browse(model_admin: BrowserAdmin, request: HttpRequest, mount: str, path: st
         page=page,
         pages=pages,
         partial=partial,
+        across=_across(page, partial),
         keyed=listed is not None and listed.keyed,
         cached=cache.cached_mount(storage),
         searched=searched,

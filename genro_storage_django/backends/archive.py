@@ -13,8 +13,10 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext, gettext_noop
 
 from genro_storage_django.backends.base import Backend
+from genro_storage_django.i18n import lazy_message
 from genro_storage_django.schema import Option, Problem
 
 if TYPE_CHECKING:
@@ -40,11 +42,16 @@ class ArchiveBackend(Backend):
         mount, _, name = str(options["source"]).partition(":")
         if mount and name.strip("/"):
             return []
-        message = (
-            f"Mount {mount_name!r}: 'source' must name a mount and a file of it, "
-            f"not {options['source']!r}."
+        message = lazy_message(
+            gettext_noop(
+                "Mount %(mount)s: 'source' must name a mount and a file of it, not %(source)s."
+            ),
+            mount=repr(mount_name),
+            source=repr(options["source"]),
         )
-        hint = 'Write it as "<mount>:<name>", for example "media:exports/2024.zip".'
+        hint = lazy_message(
+            gettext_noop('Write it as "<mount>:<name>", for example "media:exports/2024.zip".')
+        )
         return [Problem("E012", message, hint=hint, mount=mount_name)]
 
     def create_filesystem(self) -> AbstractFileSystem:
@@ -62,7 +69,8 @@ class ArchiveBackend(Backend):
         mount, _, name = str(self.mount.options["source"]).partition(":")
         if mount == self.mount.name:
             raise ImproperlyConfigured(
-                f"Mount {self.mount.name!r}: 'source' names the mount itself."
+                gettext("Mount %(mount)s: 'source' names the mount itself.")
+                % {"mount": repr(self.mount.name)}
             )
         backend = get_storage(mount).backend
         path = backend.full_path(clean_name(name))

@@ -25,6 +25,7 @@ from genro_storage_django.backends.objectstore import (
     ObjectStoreBackend,
     stored,
 )
+from genro_storage_django.backends.paged import ListPage, PagedObjectStoreBackend
 from genro_storage_django.content_types import content_type
 from genro_storage_django.object_parameters import HEADER_PARAMETERS
 from genro_storage_django.schema import Option, Problem
@@ -43,12 +44,13 @@ CONTENT_SETTINGS = (
 ACCESS_TIERS = ("Hot", "Cool", "Cold", "Archive")
 
 
-class AzureBackend(ObjectStoreBackend):
+class AzureBackend(PagedObjectStoreBackend):
     type_name = "azure"
     requires = ("adlfs",)
     bucket_option = "container"
     version_marker = "?versionid="
     lists_md5 = False
+    find_page_size = 5000
     # Azure has no per-blob ACL: access is the container's, or a SAS.
     parameters = ObjectStoreBackend.parameters - {"acl"}
     parameter_choices = {"storage_class": ACCESS_TIERS}
@@ -158,6 +160,32 @@ class AzureBackend(ObjectStoreBackend):
                     return blob.name
                 return None
         return None
+
+    async def list_page_async(
+        self, prefix: str, delimiter: str, limit: int, token: str | None
+    ) -> ListPage:
+        from azure.storage.blob import BlobProperties
+
+        options: dict[str, Any] = {
+            "name_starts_with": prefix or None,
+            # adlfs's listings ask for it: folder markers are told by their metadata.
+            "include": ["metadata"],
+            "results_per_page": limit,
+        }
+        async with self.fs.service_client.get_container_client(self.bucket) as container:
+            listing = (
+                container.walk_blobs(delimiter=delimiter, **options)
+                if delimiter
+                else container.list_blobs(**options)
+            )
+            pages = listing.by_page(continuation_token=token)
+            items = [item async for item in await anext(pages)]  # this page only
+        blobs = [item for item in items if isinstance(item, BlobProperties)]
+        folders = [item.name for item in items if not isinstance(item, BlobProperties)]
+        # Each blob's details made as adlfs's listings make them (no public way).
+        infos = await self.fs._details(blobs)
+        objects = [(blob.name, info) for blob, info in zip(blobs, infos, strict=True)]
+        return ListPage(objects, folders, pages.continuation_token)
 
     def leftovers(self, older_than: datetime.timedelta) -> Iterator[Leftover]:
         # Blocks staged by an upload that never committed them: a blob only

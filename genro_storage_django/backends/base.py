@@ -12,8 +12,11 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any, ClassVar, NamedTuple, TypeVar
 
+from django.utils.translation import gettext_noop
+
 from genro_storage_django import tenants
 from genro_storage_django.exceptions import MissingExtra
+from genro_storage_django.i18n import lazy_message
 from genro_storage_django.object_parameters import HEADER_PARAMETERS, Rules
 from genro_storage_django.schema import Mount, Option, Problem
 
@@ -81,9 +84,16 @@ def network_problems(mount_name: str, options: Mapping[str, Any]) -> list[Proble
     return [
         Problem(
             "E030",
-            f"Mount {mount_name!r}: 'connect_timeout' and 'read_timeout' must be positive "
-            "numbers of seconds and 'retries' zero or more.",
-            hint="The defaults are connect_timeout=5, read_timeout=10, retries=1.",
+            lazy_message(
+                gettext_noop(
+                    "Mount %(mount)s: 'connect_timeout' and 'read_timeout' must be positive "
+                    "numbers of seconds and 'retries' zero or more."
+                ),
+                mount=repr(mount_name),
+            ),
+            hint=lazy_message(
+                gettext_noop("The defaults are connect_timeout=5, read_timeout=10, retries=1.")
+            ),
             mount=mount_name,
         )
     ]
@@ -206,11 +216,19 @@ class Backend:
         module = cls.missing_module()
         if module is None:
             return []
-        message = (
-            f"Mount {mount.name!r} of type {mount.type!r} needs the {module!r} package, "
-            "which is not installed."
+        message = lazy_message(
+            gettext_noop(
+                "Mount %(mount)s of type %(type)s needs the %(module)s package, "
+                "which is not installed."
+            ),
+            mount=repr(mount.name),
+            type=repr(mount.type),
+            module=repr(module),
         )
-        hint = f'pip install "genro-storage-django[{cls.extra or cls.type_name}]"'
+        hint = lazy_message(
+            gettext_noop("Install it with: %(command)s"),
+            command=f'pip install "genro-storage-django[{cls.extra or cls.type_name}]"',
+        )
         return [Problem("E011", message, hint=hint, mount=mount.name)]
 
     def describe_error(self, error: Exception) -> tuple[type[OSError], str] | None:
@@ -657,12 +675,17 @@ _NO_IO = (
     "cors_rule",
     "expected_digest",
 )
+#: Public methods whose callers translate: ``run_on_loop()`` runs the
+#: coroutines of the contract's methods, which know the path to name.
+_TRANSLATED_BY_CALLERS = ("run_on_loop",)
 #: The operations whose errors ``describe_error()`` translates: every other
 #: public method of the contract.
 _SYNC_CONTRACT = frozenset(
     name
     for name, value in vars(Backend).items()
-    if inspect.isfunction(value) and not name.startswith("_") and name not in _NO_IO
+    if inspect.isfunction(value)
+    and not name.startswith("_")
+    and name not in _NO_IO + _TRANSLATED_BY_CALLERS
 )
 #: With the native coroutine twins (``<name>_async``) the async backends add,
 #: ``put_async()``, the one-request write of ``backends.aio.PartWriter``, and

@@ -14,8 +14,10 @@ from typing import IO, TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation
+from django.utils.translation import gettext_noop
 
 from genro_storage_django.backends.base import Backend, Entry, Leftover, as_utc
+from genro_storage_django.i18n import lazy_message
 from genro_storage_django.schema import Option, Problem
 
 if TYPE_CHECKING:
@@ -43,8 +45,14 @@ class LocalBackend(Backend):
             return [
                 Problem(
                     "E009",
-                    f"Mount {mount_name!r}: 'path' must be absolute, not {options['path']!r}.",
-                    hint="Build it from BASE_DIR, for example BASE_DIR / 'media'.",
+                    lazy_message(
+                        gettext_noop("Mount %(mount)s: 'path' must be absolute, not %(path)s."),
+                        mount=repr(mount_name),
+                        path=repr(options["path"]),
+                    ),
+                    hint=lazy_message(
+                        gettext_noop("Build it from BASE_DIR, for example BASE_DIR / 'media'.")
+                    ),
                     mount=mount_name,
                 )
             ]

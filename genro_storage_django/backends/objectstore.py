@@ -17,6 +17,7 @@ from typing import IO, TYPE_CHECKING, Any, ClassVar, cast
 from urllib.parse import quote
 
 from django.core.exceptions import SuspiciousFileOperation
+from django.utils.translation import gettext_noop
 
 from genro_storage_django.backends import checked
 from genro_storage_django.backends.base import (
@@ -25,6 +26,7 @@ from genro_storage_django.backends.base import (
     network_problems,
     stream_into,
 )
+from genro_storage_django.i18n import lazy_message
 from genro_storage_django.object_parameters import PARAMETERS
 from genro_storage_django.schema import Option, Problem
 
@@ -85,8 +87,17 @@ class ObjectStoreBackend(Backend):
             problems.append(
                 Problem(
                     "E020",
-                    f"Mount {mount_name!r}: 'url_expiry' must be a positive number of seconds.",
-                    hint="Signed URLs stay valid for that many seconds; the default is 3600.",
+                    lazy_message(
+                        gettext_noop(
+                            "Mount %(mount)s: 'url_expiry' must be a positive number of seconds."
+                        ),
+                        mount=repr(mount_name),
+                    ),
+                    hint=lazy_message(
+                        gettext_noop(
+                            "Signed URLs stay valid for that many seconds; the default is 3600."
+                        )
+                    ),
                     mount=mount_name,
                 )
             )
@@ -94,10 +105,20 @@ class ObjectStoreBackend(Backend):
             problems.append(
                 Problem(
                     "E036",
-                    f"Mount {mount_name!r}: 'querystring_auth' asks for signed URLs, but "
-                    f"{cls.type_name!r} mounts cannot sign URLs of a 'custom_domain'.",
-                    hint="Remove 'querystring_auth' (URLs on the custom domain are then "
-                    "unsigned), or remove 'custom_domain'.",
+                    lazy_message(
+                        gettext_noop(
+                            "Mount %(mount)s: 'querystring_auth' asks for signed URLs, but "
+                            "%(type)s mounts cannot sign URLs of a 'custom_domain'."
+                        ),
+                        mount=repr(mount_name),
+                        type=repr(cls.type_name),
+                    ),
+                    hint=lazy_message(
+                        gettext_noop(
+                            "Remove 'querystring_auth' (URLs on the custom domain are then "
+                            "unsigned), or remove 'custom_domain'."
+                        )
+                    ),
                     mount=mount_name,
                 )
             )

@@ -17,16 +17,15 @@ from genro_storage_django.backends.base import (
     TIMED_OUT,
     Backend,
     Digest,
-    Entry,
     Leftover,
     as_utc,
 )
 from genro_storage_django.backends.objectstore import (
     MD5_METADATA,
     OBJECT_STORE_OPTIONS,
-    ObjectStoreBackend,
     stored,
 )
+from genro_storage_django.backends.paged import ListPage, PagedObjectStoreBackend
 from genro_storage_django.content_types import content_type
 from genro_storage_django.schema import Option
 
@@ -76,12 +75,11 @@ NO_CREATION_TIME = (
 )
 
 
-class S3Backend(ObjectStoreBackend):
+class S3Backend(PagedObjectStoreBackend):
     type_name = "s3"
     requires = ("s3fs",)
     version_marker = "?versionId="
     parameter_choices = {"acl": CANNED_ACLS, "storage_class": STORAGE_CLASSES}
-    lists_in_key_order = True
     gives_file_details = True
     options = {
         "bucket": Option((str,), required=True),
@@ -184,49 +182,26 @@ class S3Backend(ObjectStoreBackend):
             return None
         return Digest("crc32", base64.b64decode(crc32))
 
-    def scandir_page(
-        self, path: str, limit: int, token: str | None
-    ) -> tuple[list[Entry], str | None]:
-        prefix = self.key(path)
-        prefix = f"{prefix}/" if prefix else ""
-        request: dict[str, Any] = {
-            "Bucket": self.bucket,
-            "Prefix": prefix,
-            "Delimiter": "/",
-            "MaxKeys": limit,
-        }
+    async def list_page_async(
+        self, prefix: str, delimiter: str, limit: int, token: str | None
+    ) -> ListPage:
+        request: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix, "MaxKeys": limit}
+        if delimiter:
+            request["Delimiter"] = delimiter
         if token:
             request["ContinuationToken"] = token
-        response = self.run_on_loop(self.fs._call_s3, "list_objects_v2", **request)
-        entries = [
-            Entry(item["Prefix"][len(prefix) :].rstrip("/"), True)
-            for item in response.get("CommonPrefixes") or []
-        ]
-        for item in response.get("Contents") or []:
-            name = item["Key"][len(prefix) :]
-            if name:  # not the folder's own marker object
-                modified = self.modified_from_info(item)
-                entries.append(Entry(name, False, item.get("Size"), modified))
-        # Key order: a folder's key is its name followed by "/".
-        entries.sort(key=lambda entry: f"{entry.name}/" if entry.is_dir else entry.name)
+        response = await self.fs._call_s3("list_objects_v2", **request, **self.fs.req_kw)
+        objects = []
+        for found in response.get("Contents") or []:
+            key = found["Key"]  # which _fill_info() prefixes with the bucket
+            found["type"] = "file"
+            self.fs._fill_info(found, self.bucket, versions=False)  # as s3fs's listings
+            objects.append((key, found))
+        folders = [item["Prefix"] for item in response.get("CommonPrefixes") or []]
         truncated = response.get("IsTruncated")
-        return entries, response.get("NextContinuationToken") if truncated else None
-
-    def find(self, path: str) -> Iterator[tuple[str, dict[str, Any]]]:
-        if self.fs.version_aware:
-            # Such a listing holds every version of a key: s3fs's find() sorts that out.
-            yield from super().find(path)
-            return
-        prefix = self.key(path).rstrip("/")
-        prefix = f"{prefix}/" if prefix else ""
-        pages = _Pages(self.fs, self.bucket, prefix)
-        while (page := self.run_on_loop(pages.next)) is not None:
-            for found in page:
-                name = found["Key"][len(prefix) :]
-                if name and not name.endswith("/"):  # a folder marker is no file
-                    found["type"] = "file"
-                    self.fs._fill_info(found, self.bucket, versions=False)  # as s3fs lists
-                    yield name, found
+        return ListPage(
+            objects, folders, response.get("NextContinuationToken") if truncated else None
+        )
 
     def created_time(self, path: str) -> datetime.datetime:
         raise NotImplementedError(NO_CREATION_TIME)
@@ -595,21 +570,3 @@ class MultipartUpload:
             upload_id, self.upload_id = self.upload_id, None
             with contextlib.suppress(Exception):
                 await self._s3("abort_multipart_upload", UploadId=upload_id)
-
-
-class _Pages:
-    """The pages of one ListObjectsV2 listing, fetched on the filesystem's loop one at a time."""
-
-    def __init__(self, fs: S3FileSystem, bucket: str, prefix: str) -> None:
-        self.fs, self.bucket, self.prefix = fs, bucket, prefix
-        self.pages: Any = None
-
-    async def next(self) -> list[dict[str, Any]] | None:
-        if self.pages is None:
-            options = {"Bucket": self.bucket, "Prefix": self.prefix, **self.fs.req_kw}
-            self.pages = self.fs._list_pages("list_objects_v2", **options).__aiter__()
-        try:
-            page = await self.pages.__anext__()
-        except StopAsyncIteration:
-            return None
-        return list(page.get("Contents", []))

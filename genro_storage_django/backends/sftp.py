@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping
 from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any
 
+from django.utils.translation import gettext_noop
+
 from genro_storage_django.backends._remote import (
     PerThreadFilesystem,
     PublishOnClose,
@@ -26,6 +28,7 @@ from genro_storage_django.backends.base import (
     network_problems,
     stream_into,
 )
+from genro_storage_django.i18n import lazy_message
 from genro_storage_django.schema import Mount, Option, Problem
 
 if TYPE_CHECKING:
@@ -75,11 +78,19 @@ class SFTPBackend(PerThreadFilesystem):
     def check(cls, mount: Mount) -> list[Problem]:
         problems = super().check(mount)
         if mount.options["known_hosts"] is False:
-            message = (
-                f"Mount {mount.name!r}: 'known_hosts' is False, so any server answering at "
-                f"{mount.options['host']!r} is trusted with the credentials."
+            message = lazy_message(
+                gettext_noop(
+                    "Mount %(mount)s: 'known_hosts' is False, so any server answering at "
+                    "%(host)s is trusted with the credentials."
+                ),
+                mount=repr(mount.name),
+                host=repr(mount.options["host"]),
             )
-            hint = "Give 'known_hosts' the path of a file that lists the server's host key."
+            hint = lazy_message(
+                gettext_noop(
+                    "Give 'known_hosts' the path of a file that lists the server's host key."
+                )
+            )
             problems.append(Problem("W004", message, hint=hint, mount=mount.name, warning=True))
         return problems
 

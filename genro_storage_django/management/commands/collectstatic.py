@@ -85,9 +85,9 @@ class Command(cli.TranslatedCommand, collectstatic.Command):
         if result.failed:
             count = len(result.failed)
             message = ngettext(
-                "%(count)s static file(s) could not be written or deleted (listed above); the "
+                "%(count)s static file could not be written or deleted (listed above); the "
                 "manifest was not replaced. Run collectstatic again.",
-                "%(count)s static file(s) could not be written or deleted (listed above); the "
+                "%(count)s static files could not be written or deleted (listed above); the "
                 "manifest was not replaced. Run collectstatic again.",
                 count,
             )

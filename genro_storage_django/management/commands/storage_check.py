@@ -19,9 +19,8 @@ from genro_storage_django.transfer.check import DEFAULT_CHECKERS, Comparison, co
 
 def summary_line(result: Comparison) -> str:
     """Return the one-line human summary of ``result``."""
-    # The English singular stays "1 matching files", as before.
     line = ngettext(
-        "%(matching)s matching files, %(source)s only in SRC, %(destination)s only in DST, "
+        "%(matching)s matching file, %(source)s only in SRC, %(destination)s only in DST, "
         "%(differing)s differing",
         "%(matching)s matching files, %(source)s only in SRC, %(destination)s only in DST, "
         "%(differing)s differing",

@@ -63,7 +63,7 @@ class Command(cli.TranslatedCommand):
         if result.failed:
             failed = len(result.failed)
             message = ngettext(
-                "%(count)s leftovers could not be removed.",
+                "%(count)s leftover could not be removed.",
                 "%(count)s leftovers could not be removed.",
                 failed,
             )

@@ -83,7 +83,7 @@ class Reporter(TransferListener):
     def planned(self, files: int, size: int) -> None:
         if self.verbosity >= 3:
             line = ngettext(
-                "To process: %(count)s files, %(size)s.",
+                "To process: %(count)s file, %(size)s.",
                 "To process: %(count)s files, %(size)s.",
                 files,
             )
@@ -137,10 +137,9 @@ def summary_line(result: TransferResult) -> str:
         "elapsed": f"{result.elapsed:.1f}",
         "speed": human_size(result.throughput),
     }
-    # The English singular stays "1 files", as before; other languages say it right.
     if result.dry_run:
         line = ngettext(
-            "Would copy %(copied)s files (%(size)s), skip %(skipped)s, delete %(deleted)s, "
+            "Would copy %(copied)s file (%(size)s), skip %(skipped)s, delete %(deleted)s, "
             "failed %(failed)s in %(elapsed)s s",
             "Would copy %(copied)s files (%(size)s), skip %(skipped)s, delete %(deleted)s, "
             "failed %(failed)s in %(elapsed)s s",
@@ -148,7 +147,7 @@ def summary_line(result: TransferResult) -> str:
         )
     else:
         line = ngettext(
-            "Copied %(copied)s files (%(size)s), skipped %(skipped)s, deleted %(deleted)s, "
+            "Copied %(copied)s file (%(size)s), skipped %(skipped)s, deleted %(deleted)s, "
             "failed %(failed)s in %(elapsed)s s (%(speed)s/s)",
             "Copied %(copied)s files (%(size)s), skipped %(skipped)s, deleted %(deleted)s, "
             "failed %(failed)s in %(elapsed)s s (%(speed)s/s)",
@@ -372,14 +371,14 @@ class Command(cli.TranslatedCommand):
         if result.failed:
             lines = "\n".join(f"  {outcome.name}: {outcome.reason}" for outcome in result.failed)
             count = len(result.failed)
-            failed = ngettext("%(count)s files failed:", "%(count)s files failed:", count)
+            failed = ngettext("%(count)s file failed:", "%(count)s files failed:", count)
             raise CommandError(failed % {"count": count} + "\n" + lines)
         if result.interrupted:
             raise CommandError(_("Interrupted. Run the same command again to resume."))
         if result.deferred:
             count = len(result.deferred)
             deferred = ngettext(
-                "%(count)s files were left for a next run by --max-transfer.",
+                "%(count)s file was left for a next run by --max-transfer.",
                 "%(count)s files were left for a next run by --max-transfer.",
                 count,
             )

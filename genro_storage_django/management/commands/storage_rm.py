@@ -50,11 +50,10 @@ class Command(cli.TranslatedCommand):
             with cli.refusing():
                 removal = plan_removal(location, recursive=options["recursive"])
             count = len(removal.files)
-            # The English singular stays "1 files", as before.
             if options["dry_run"]:
                 self.list_files(removal, options["verbosity"])
                 would = ngettext(
-                    "Would delete %(count)s files (%(size)s) from %(location)s.",
+                    "Would delete %(count)s file (%(size)s) from %(location)s.",
                     "Would delete %(count)s files (%(size)s) from %(location)s.",
                     count,
                 )
@@ -62,7 +61,7 @@ class Command(cli.TranslatedCommand):
                 return
             if not options["yes"]:
                 question = ngettext(
-                    "Delete %(count)s files (%(size)s) from %(location)s? [y/N] ",
+                    "Delete %(count)s file (%(size)s) from %(location)s? [y/N] ",
                     "Delete %(count)s files (%(size)s) from %(location)s? [y/N] ",
                     count,
                 )
@@ -71,7 +70,7 @@ class Command(cli.TranslatedCommand):
                 remove(removal)
         if options["verbosity"] >= 1:
             done = ngettext(
-                "Deleted %(count)s files (%(size)s) from %(location)s.",
+                "Deleted %(count)s file (%(size)s) from %(location)s.",
                 "Deleted %(count)s files (%(size)s) from %(location)s.",
                 count,
             )

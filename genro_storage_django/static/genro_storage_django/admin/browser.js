@@ -14,12 +14,18 @@
     var boxes = Array.prototype.slice.call(page.querySelectorAll(".storage-select"));
     var status = form.querySelector(".storage-selected");
     var buttons = form.querySelectorAll("button[name=action]");
+    var across = setUpAcross(form, function () {
+      boxes.forEach(function (box) { box.checked = false; });
+      update();
+    });
     function update() {
       var count = boxes.filter(function (box) { return box.checked; }).length;
-      status.textContent = count ? form.dataset.selectedLabel + " " + count : "";
+      var whole = count > 0 && count === boxes.length;
+      across.offer(whole);
+      status.textContent = count && !across.on() ? form.dataset.selectedLabel + " " + count : "";
       buttons.forEach(function (button) { button.disabled = count === 0; });
       if (all) {
-        all.checked = count > 0 && count === boxes.length;
+        all.checked = whole;
         all.indeterminate = count > 0 && count < boxes.length;
       }
     }
@@ -32,6 +38,45 @@
       });
     }
     update();
+  }
+
+  // "Select all N items", as in Django's change list: offered once every box
+  // of the page is ticked, it posts select_across=1 (the server lists the
+  // folder again) until a box is unticked or the selection is cleared.
+  function setUpAcross(form, clearBoxes) {
+    var flag = form.querySelector("input[name=select_across]");
+    var bar = form.querySelector(".storage-across");
+    if (!bar) {
+      return {offer: function () {}, on: function () { return false; }};
+    }
+    var select = bar.querySelector(".storage-across-select");
+    var done = bar.querySelector(".storage-across-all");
+    var clear = bar.querySelector(".storage-across-clear");
+    function set(on) {
+      flag.value = on ? "1" : "0";
+      select.hidden = on;
+      done.hidden = !on;
+      clear.hidden = !on;
+    }
+    select.addEventListener("click", function () {
+      set(true);
+      form.querySelector(".storage-selected").textContent = "";
+      clear.focus();
+    });
+    clear.addEventListener("click", function () {
+      set(false);
+      clearBoxes();
+    });
+    set(false);  // a page restored from history starts over
+    return {
+      offer: function (whole) {
+        bar.hidden = !whole;
+        if (!whole) {
+          set(false);
+        }
+      },
+      on: function () { return flag.value === "1"; }
+    };
   }
 
   function setUpMenus(page) {

@@ -688,8 +688,8 @@ def test_a_listener_error_on_the_event_loop_reaches_the_caller_and_stops_the_res
     write_tree(src, SMALL_FILES)
     listener = FailOnDone(4, RuntimeError("listener broke"))
     with pytest.raises(RuntimeError, match="listener broke"):
-        transfer.copy("src:", "s3:in", listener=listener, workers=2)
-    # The other worker stopped at its next file; the loop still serves the rerun.
+        transfer.copy("src:", "s3:in", listener=listener, in_flight=2)
+    # The other copy stopped at its next file; the loop still serves the rerun.
     assert 4 <= len(storage_tree("s3", "in")) <= 5
     assert transfer.copy("src:", "s3:in").ok
     assert storage_tree("s3", "in") == SMALL_FILES
@@ -706,7 +706,7 @@ def test_ctrl_c_raised_by_done_on_the_event_loop_interrupts(s3_and_local):
 def test_a_real_ctrl_c_during_small_s3_copies_stops_cleanly(s3_and_local):
     src, _ = s3_and_local
     write_tree(src, SMALL_FILES)
-    first = transfer.copy("src:", "s3:in", listener=InterruptAfter(3), workers=1)
+    first = transfer.copy("src:", "s3:in", listener=InterruptAfter(3), in_flight=1)
     assert first.interrupted and not first.ok
     assert 3 <= len(names(first, "copy")) < len(SMALL_FILES)
     assert sorted(storage_tree("s3", "in")) == names(first, "copy")

@@ -75,6 +75,11 @@ NO_CREATION_TIME = (
 )
 
 
+#: Connections kept open to the endpoint: room for ``transfer.DEFAULT_IN_FLIGHT``
+#: requests out at once, twice over.
+MAX_CONNECTIONS = 64
+
+
 class S3Backend(PagedObjectStoreBackend):
     type_name = "s3"
     requires = ("s3fs",)
@@ -115,6 +120,9 @@ class S3Backend(PagedObjectStoreBackend):
                 # on the way is refused. botocore's default, but the
                 # environment or ~/.aws/config may turn it off.
                 "request_checksum_calculation": "when_supported",
+                # botocore keeps 10 connections: a copy's small files in flight
+                # (32 by default) and concurrent async calls would queue for them.
+                "max_pool_connections": MAX_CONNECTIONS,
             },
             # Another process may change the bucket at any time: never answer
             # from a listing made earlier.

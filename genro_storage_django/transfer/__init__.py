@@ -12,7 +12,12 @@ complete, so a rerun after a crash or Ctrl-C copies what is missing.
 """
 
 from genro_storage_django.transfer.api import copy
-from genro_storage_django.transfer.engine import DEFAULT_CHECKERS, DEFAULT_WORKERS, Transfer
+from genro_storage_django.transfer.engine import (
+    DEFAULT_CHECKERS,
+    DEFAULT_IN_FLIGHT,
+    DEFAULT_WORKERS,
+    Transfer,
+)
 from genro_storage_django.transfer.files import VerifyError
 from genro_storage_django.transfer.listing import CHUNK_SIZE, FileStat, Location
 from genro_storage_django.transfer.result import FileOutcome, TransferListener, TransferResult
@@ -22,6 +27,7 @@ from genro_storage_django.transfer.shards import SHARD_BYTES, SHARD_FILES
 __all__ = [
     "CHUNK_SIZE",
     "DEFAULT_CHECKERS",
+    "DEFAULT_IN_FLIGHT",
     "DEFAULT_SKIP",
     "DEFAULT_WORKERS",
     "SHARD_BYTES",

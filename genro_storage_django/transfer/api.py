@@ -40,7 +40,12 @@ def copy(
     min_age, max_age: datetime.timedelta
         Only files modified at least, at most, this long ago.
     workers: int
-        Files copied in parallel.
+        Threads copying files: large ones, and every file where the two mounts
+        share no event loop.
+    in_flight: int
+        Small files (up to 1 MiB) copied at once as coroutines on an event loop
+        both mounts work on (s3, gcs, azure, with local or memory): one request
+        each, so that round trips overlap whatever the threads (32).
     checkers: int
         Files compared in parallel (``skip="hash"``).
     server_side: bool

@@ -2,9 +2,9 @@
 
 The decisions are read once, as the planner makes them. Small files are
 copied as coroutines on the filesystems' event loop when both mounts can work
-on one (one request each, many at once), the others in ``workers`` threads
-(``workers`` copies in all); ``--skip hash`` comparisons run in ``checkers``
-threads, a file found different becoming a copy. Every outcome is recorded,
+on one (one request each, ``in_flight`` at once: a latency hidden whatever
+the threads), the others in ``workers`` threads; ``--skip hash`` comparisons
+run in ``checkers`` threads, a file found different becoming a copy. Every outcome is recorded,
 and heard by the listener, in the caller's thread.
 """
 
@@ -56,7 +56,7 @@ class Execution:
         self.runners = Runners(
             Threads(transfer.workers, "storage-copy"),
             Threads(transfer.checkers, "storage-compare"),
-            None if loop is None else Loop(loop, transfer.workers),
+            None if loop is None else Loop(loop, transfer.in_flight, "storage-loop"),
         )
         try:
             self.driver.run(self._jobs(iter(decisions)))

@@ -39,8 +39,7 @@ class Threads:
     """Jobs in ``size`` threads, each in a copy of the caller's context (the current tenant)."""
 
     def __init__(self, size: int, name: str = "storage-copy") -> None:
-        # Runners of one group share their size: small files on the loop and
-        # large ones in the threads are ``workers`` copies together.
+        # Runners of one group share their size (their group's name).
         self.size, self.group = size, name
         self._pool = ThreadPoolExecutor(size, thread_name_prefix=name)
 

@@ -252,8 +252,21 @@ class Command(cli.TranslatedCommand):
             "--workers",
             type=int,
             default=transfer.DEFAULT_WORKERS,
-            help=_("Files copied in parallel (default: %(workers)s).")
+            help=_(
+                "Threads copying files: large ones, and all files between mounts "
+                "without an event loop in common (default: %(workers)s)."
+            )
             % {"workers": transfer.DEFAULT_WORKERS},
+        )
+        parser.add_argument(
+            "--in-flight",
+            type=int,
+            default=transfer.DEFAULT_IN_FLIGHT,
+            help=_(
+                "Small files copied at once on an event loop, one request each, "
+                "to hide round trips to object stores (default: %(in_flight)s)."
+            )
+            % {"in_flight": transfer.DEFAULT_IN_FLIGHT},
         )
         parser.add_argument(
             "--checkers",
@@ -398,6 +411,7 @@ COPY_OPTIONS = (
     "max_age",
     "workers",
     "checkers",
+    "in_flight",
     "checksum_verify",
     "max_transfer",
     "backup_dir",

@@ -137,3 +137,55 @@ def test_bad_sizes_and_durations_are_told_in_german(docs):
     assert "'1y' ist keine Dauer (zum Beispiel 90s, 30m, 24h, 7d, 1d12h)." in str(age.value)
     with pytest.raises(CommandError, match="'10X' is not a size"):
         run("storage_copy", "m:docs", "m:copy", "--max-size", "10X")
+
+
+def test_storage_copy_refuses_an_overlap_in_italian(docs):
+    with translation.override("it"), pytest.raises(CommandError) as refused:
+        run("storage_copy", "m:docs", "m:docs/copy")
+    assert str(refused.value) == "m:docs e m:docs/copy si sovrappongono: uno è dentro l\u2019altro."
+    assert refused.value.returncode == 2
+    assert not (docs / "docs" / "copy").exists()
+
+
+def test_storage_rm_and_storage_ls_refuse_in_french(docs):
+    with translation.override("fr"):
+        with pytest.raises(CommandError) as folder:
+            run("storage_rm", "m:docs", "--yes")
+        with pytest.raises(CommandError) as missing:
+            run("storage_ls", "m:nowhere")
+        with pytest.raises(CommandError) as location:
+            run("storage_ls", "m")
+    assert str(folder.value) == (
+        "m:docs est un dossier : passez -r pour supprimer tout ce qu\u2019il contient."
+    )
+    assert str(missing.value) == "m:nowhere n\u2019existe pas."
+    assert str(location.value) == (
+        "'m' n\u2019est pas de la forme MOUNT:PATH (par exemple media:photos/2024)."
+    )
+    assert (docs / "docs" / "a.txt").exists()
+
+
+def test_copy_and_check_refusals_in_german(docs):
+    with translation.override("de"):
+        with pytest.raises(CommandError) as retries:
+            run("storage_copy", "m:docs", "m:copy", "--retries", "-1")
+        with pytest.raises(CommandError) as delete:
+            run("storage_copy", "m:docs/a.txt", "m:copy", "--delete")
+        with pytest.raises(CommandError) as check:
+            run("storage_check", "m:docs/a.txt", "m:copy")
+    assert str(retries.value) == "retries muss 0 oder mehr sein, nicht -1."
+    assert str(delete.value) == (
+        "--delete braucht einen Ordner als Quelle; m:docs/a.txt ist eine Datei."
+    )
+    assert str(check.value) == "m:docs/a.txt ist eine Datei: storage_check vergleicht Ordner."
+    with pytest.raises(CommandError, match=r"retries must be 0 or more, not -1\."):
+        run("storage_copy", "m:docs", "m:copy", "--retries", "-1")
+
+
+def test_an_azure_mount_without_credentials_is_told_in_spanish():
+    setting = {"up": {"type": "azure", "container": "c"}}
+    with override_settings(STORAGE_MOUNTS=setting), translation.override("es"):
+        problem = next(m for m in run_checks() if m.id == "genro_storage_django.E021")
+        message, hint = str(problem.msg), str(problem.hint)
+    assert message == "El montaje 'up' necesita 'account_name' o 'connection_string'."
+    assert hint.startswith("Define 'account_name' (con 'account_key', 'sas_token' o 'anon')")

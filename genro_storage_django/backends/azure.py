@@ -11,6 +11,8 @@ from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from django.utils.translation import gettext_noop
+
 from genro_storage_django.backends import checked
 from genro_storage_django.backends.base import (
     NETWORK_OPTIONS,
@@ -27,6 +29,7 @@ from genro_storage_django.backends.objectstore import (
 )
 from genro_storage_django.backends.paged import ListPage, PagedObjectStoreBackend
 from genro_storage_django.content_types import content_type
+from genro_storage_django.i18n import lazy_message
 from genro_storage_django.object_parameters import HEADER_PARAMETERS
 from genro_storage_django.schema import Option, Problem
 
@@ -75,9 +78,18 @@ class AzureBackend(PagedObjectStoreBackend):
             problems.append(
                 Problem(
                     "E021",
-                    f"Mount {mount_name!r} needs 'account_name' or 'connection_string'.",
-                    hint="Set 'account_name' (with 'account_key', 'sas_token' or 'anon'), "
-                    "or a 'connection_string'.",
+                    lazy_message(
+                        gettext_noop(
+                            "Mount %(mount)s needs 'account_name' or 'connection_string'."
+                        ),
+                        mount=repr(mount_name),
+                    ),
+                    hint=lazy_message(
+                        gettext_noop(
+                            "Set 'account_name' (with 'account_key', 'sas_token' or 'anon'), "
+                            "or a 'connection_string'."
+                        )
+                    ),
                     mount=mount_name,
                 )
             )

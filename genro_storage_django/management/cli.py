@@ -10,7 +10,6 @@ from typing import Any, TypeVar
 from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 
 from genro_storage_django.transfer.listing import Location
 from genro_storage_django.transfer.units import parse_duration, parse_size
@@ -49,32 +48,22 @@ def location(text: str) -> Location:
         return Location.parse(text)
 
 
-def argument_type(parse: Callable[[str], T], message: str | None = None) -> Callable[[str], T]:
-    """Return an argparse ``type`` from a parser that raises ``ValueError``.
-
-    ``message``, with a ``%(text)s`` placeholder, is what a bad value is told in
-    the active language; without it, the ``ValueError``'s own message.
-    """
+def argument_type(parse: Callable[[str], T]) -> Callable[[str], T]:
+    """Return an argparse ``type`` from a parser that raises ``ValueError`` saying why."""
 
     def convert(text: str) -> T:
         try:
             return parse(text)
         except ValueError as error:
-            reason = _(message) % {"text": repr(text)} if message else str(error)
-            raise argparse.ArgumentTypeError(reason) from None
+            # argparse shows an ArgumentTypeError's message; a ValueError's it replaces.
+            raise argparse.ArgumentTypeError(str(error)) from None
 
     convert.__name__ = parse.__name__
     return convert
 
 
-# The parsers' own messages are English: they are part of the transfer API.
-size_argument = argument_type(
-    parse_size, gettext_noop("%(text)s is not a size (for example 512, 10K, 10M, 1.5G).")
-)
-duration_argument = argument_type(
-    parse_duration,
-    gettext_noop("%(text)s is not a duration (for example 90s, 30m, 24h, 7d, 1d12h)."),
-)
+size_argument = argument_type(parse_size)
+duration_argument = argument_type(parse_duration)
 
 
 def add_tenant_argument(parser: CommandParser) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from genro_storage_django.backends.base import Backend
 from genro_storage_django.exceptions import MountPermissionError
-from genro_storage_django.transfer.listing import CHUNK_SIZE, Location, nested
+from genro_storage_django.transfer.listing import CHUNK_SIZE, Location, nested, overlap
 
 
 class Backup:
@@ -23,9 +23,7 @@ class Backup:
         if not mount.can_write:
             raise MountPermissionError(mount.name, "write", self.location.path, mount.permissions)
         if nested(self.location, destination):
-            raise ValueError(
-                f"--backup-dir {self.location} and {destination} overlap: one is in the other."
-            )
+            raise overlap(f"--backup-dir {self.location}", destination)
 
     def where(self, name: str) -> str:
         """Return the ``MOUNT:PATH`` the destination file ``name`` is kept at."""

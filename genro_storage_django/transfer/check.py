@@ -6,6 +6,8 @@ import contextvars
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+
 from genro_storage_django.transfer.inspect import require_exists
 from genro_storage_django.transfer.listing import FileStat, Location, list_files, same_content
 
@@ -46,7 +48,7 @@ def compare(
     ``source`` is a ``FileNotFoundError``, a file a ``NotADirectoryError``.
     """
     if not require_exists(source):
-        raise NotADirectoryError(f"{source} is a file: storage_check compares folders.")
+        raise _not_a_folder(source)
     sources, targets = list_files(source), _optional_listing(destination)
     result = Comparison(str(source), str(destination))
     result.only_in_source = sorted(set(sources) - set(targets))
@@ -83,6 +85,11 @@ def _optional_listing(location: Location) -> dict[str, FileStat]:
     backend = location.backend
     if not backend.isdir(location.full_path()):
         if backend.exists(location.full_path()):
-            raise NotADirectoryError(f"{location} is a file: storage_check compares folders.")
+            raise _not_a_folder(location)
         return {}
     return list_files(location)
+
+
+def _not_a_folder(location: Location) -> NotADirectoryError:
+    message = _("%(location)s is a file: storage_check compares folders.")
+    return NotADirectoryError(message % {"location": location})

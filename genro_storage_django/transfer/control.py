@@ -8,6 +8,10 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from typing import TypeVar
 
+from django.utils.translation import gettext as _
+
+from genro_storage_django.transfer.units import check_not_negative
+
 T = TypeVar("T")
 
 # Errors that say what the file or the credentials are: trying again cannot help.
@@ -37,8 +41,7 @@ class Retry:
     """
 
     def __init__(self, retries: int = 0, delay: float = 0.5, stop: threading.Event | None = None):
-        if retries < 0:
-            raise ValueError(f"retries must be 0 or more, not {retries}.")
+        check_not_negative("retries", retries)
         self.retries, self.delay = retries, delay
         self.stop = stop or threading.Event()
 
@@ -98,7 +101,8 @@ class BandwidthLimit:
 
     def __init__(self, rate: int, stop: threading.Event | None = None) -> None:
         if rate < 1:
-            raise ValueError(f"bwlimit must be at least 1 byte per second, not {rate}.")
+            message = _("bwlimit must be at least 1 byte per second, not %(rate)s.")
+            raise ValueError(message % {"rate": rate})
         self.rate = rate
         self.stop = stop or threading.Event()
         self._free_at = 0.0
@@ -119,8 +123,8 @@ class Budget:
     """The bytes a copy may still move (``--max-transfer``), shared by the workers."""
 
     def __init__(self, limit: int | None) -> None:
-        if limit is not None and limit < 0:
-            raise ValueError(f"max_transfer must be 0 or more, not {limit}.")
+        if limit is not None:
+            check_not_negative("max_transfer", limit)
         self.left = limit
         self._lock = threading.Lock()
 

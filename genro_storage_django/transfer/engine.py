@@ -9,6 +9,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from functools import cached_property, partial
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from genro_storage_django.exceptions import MountPermissionError
 from genro_storage_django.storage import get_storage
 from genro_storage_django.transfer.backup import Backup
@@ -16,11 +18,19 @@ from genro_storage_django.transfer.control import BandwidthLimit, Budget, Retry
 from genro_storage_django.transfer.coroutines import reason_of
 from genro_storage_django.transfer.execution import Execution
 from genro_storage_django.transfer.files import FileCopier
-from genro_storage_django.transfer.listing import FileStat, Item, Location, nested
+from genro_storage_django.transfer.listing import (
+    FileStat,
+    Item,
+    Location,
+    missing,
+    nested,
+    overlap,
+)
 from genro_storage_django.transfer.ordered import ordered_files
 from genro_storage_django.transfer.plan import Decision, Plan, merge
 from genro_storage_django.transfer.result import FileOutcome, TransferListener, TransferResult
-from genro_storage_django.transfer.rules import DEFAULT_SKIP, Selection, check_skip, verdict
+from genro_storage_django.transfer.rules import DEFAULT_SKIP, SKIP_RULES, Selection, verdict
+from genro_storage_django.transfer.units import check_choice, check_positive
 
 DEFAULT_WORKERS = 4
 DEFAULT_CHECKERS = 8
@@ -32,6 +42,22 @@ ENGINES = ("threads", "celery")
 CELERY_OPTIONS = ("shard_files", "shard_size", "celery_timeout", "poll")
 
 Merged = tuple[str, FileStat | None, FileStat | None]
+
+
+def _check_options(
+    skip: str, engine: str, counts: tuple[int, int, int], celery: dict[str, Any]
+) -> None:
+    check_choice("skip", skip, SKIP_RULES)
+    check_choice("engine", engine, ENGINES)
+    for option, value in zip(("workers", "checkers", "in_flight"), counts, strict=True):
+        check_positive(option, value)
+    unknown = set(celery) - set(CELERY_OPTIONS)
+    if unknown:
+        # What Python says of a call with a wrong keyword: a bug of the caller, in English.
+        raise TypeError(f"Unexpected options: {', '.join(sorted(unknown))}.")
+    if celery and engine != "celery":
+        message = _("%(options)s: only with engine='celery'.")
+        raise ValueError(message % {"options": ", ".join(sorted(celery))})
 
 
 class Transfer:
@@ -67,21 +93,7 @@ class Transfer:
         engine: str = "threads",
         **celery: Any,
     ) -> None:
-        check_skip(skip)
-        for option, value in (
-            ("workers", workers),
-            ("checkers", checkers),
-            ("in_flight", in_flight),
-        ):
-            if value < 1:
-                raise ValueError(f"{option} must be at least 1, not {value}.")
-        if engine not in ENGINES:
-            raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}.")
-        unknown = set(celery) - set(CELERY_OPTIONS)
-        if unknown:
-            raise TypeError(f"Unexpected options: {', '.join(sorted(unknown))}.")
-        if celery and engine != "celery":
-            raise ValueError(f"{', '.join(sorted(celery))}: only with engine='celery'.")
+        _check_options(skip, engine, (workers, checkers, in_flight), celery)
         self.source, self.destination = source, destination
         self.skip, self.dry_run, self.delete = skip, dry_run, delete
         self.selection = Selection.build(
@@ -138,13 +150,14 @@ class Transfer:
         if self.delete and not target.can_delete:
             raise MountPermissionError(target.name, "delete", path, target.permissions)
         if nested(self.source, self.destination):
-            raise ValueError(f"{self.source} and {self.destination} overlap: one is in the other.")
+            raise overlap(self.source, self.destination)
         if self.backup is not None:
             self.backup.check(self.destination)
         if not self._source_is_dir and not self.source_backend.exists(self._source_path()):
-            raise FileNotFoundError(f"{self.source} does not exist.")
+            raise missing(self.source)
         if self.delete and not self._source_is_dir:
-            raise ValueError(f"--delete needs a directory source; {self.source} is a file.")
+            message = _("--delete needs a directory source; %(source)s is a file.")
+            raise ValueError(message % {"source": self.source})
 
     def _source_path(self) -> str:
         return self.source_backend.full_path(self.source.path)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext as _
 
 from genro_storage_django.backends import backend_class
 from genro_storage_django.transfer.plan import Decision
@@ -50,12 +51,15 @@ def celery_app() -> Any:
     try:
         import celery  # type: ignore[import-untyped,import-not-found,unused-ignore]
     except ImportError as error:
-        raise CeleryUnavailable(f"--celery needs Celery: {INSTALL}") from error
+        message = _("--celery needs Celery: %(command)s")
+        raise CeleryUnavailable(message % {"command": INSTALL}) from error
     app = celery.current_app._get_current_object()
     if app.main == "default" and not app.conf.broker_url:
         raise CeleryUnavailable(
-            "--celery found no Celery app: define one in your project (proj/celery.py) "
-            "and import it from proj/__init__.py, as Celery's Django guide shows."
+            _(
+                "--celery found no Celery app: define one in your project (proj/celery.py) "
+                "and import it from proj/__init__.py, as Celery's Django guide shows."
+            )
         )
     return app
 
@@ -88,17 +92,19 @@ class Fanout:
         transfer = self.transfer
         for mount in (transfer.source_mount, transfer.target_mount):
             if backend_class(mount.type).process_local:
-                raise ValueError(
-                    f"--celery cannot copy mount {mount.name!r}: a {mount.type} mount lives in "
+                message = _(
+                    "--celery cannot copy mount %(mount)s: a %(type)s mount lives in "
                     "one process, and Celery workers are other processes."
                 )
+                raise ValueError(message % {"mount": repr(mount.name), "type": mount.type})
         for option in ("max_transfer", "bwlimit"):
             if transfer.options[option] is not None:
-                raise ValueError(f"--{option.replace('_', '-')} is per process: not with --celery.")
+                message = _("%(option)s is per process: not with --celery.")
+                raise ValueError(message % {"option": "--" + option.replace("_", "-")})
         check_limits(self.shard_files, self.shard_size)
         self.app = celery_app()
         if type(self.app.backend).__name__ == "DisabledBackend":
-            raise CeleryUnavailable("--celery needs a result backend (CELERY_RESULT_BACKEND).")
+            raise CeleryUnavailable(_("--celery needs a result backend (CELERY_RESULT_BACKEND)."))
         self.window = SHARDS_PER_SLOT * self._slots(self._workers())
 
     def _workers(self) -> list[Any]:
@@ -108,10 +114,11 @@ class Fanout:
             if answers:
                 return list(answers)
             if time.monotonic() >= deadline:
-                raise CeleryUnavailable(
-                    f"No Celery worker answered within {self.timeout:g} s: start one "
+                message = _(
+                    "No Celery worker answered within %(seconds)s s: start one "
                     "(celery -A proj worker) on the project's broker."
                 )
+                raise CeleryUnavailable(message % {"seconds": f"{self.timeout:g}"})
 
     def _slots(self, workers: list[Any]) -> int:
         """Return how many shards the ``workers`` run at once, from their pools' stats."""

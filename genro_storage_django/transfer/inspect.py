@@ -6,7 +6,7 @@ import datetime
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from genro_storage_django.transfer.listing import Location, list_files, stat_file
+from genro_storage_django.transfer.listing import Location, list_files, missing, stat_file
 
 
 @dataclass(frozen=True)
@@ -37,7 +37,7 @@ def require_exists(location: Location) -> bool:
         return True
     if backend.exists(path):
         return False
-    raise FileNotFoundError(f"{location} does not exist.")
+    raise missing(location)
 
 
 def list_location(location: Location, recursive: bool = False) -> list[Listed]:

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from genro_storage_django.backends.base import Backend
 from genro_storage_django.names import clean_name
 from genro_storage_django.storage import MountStorage, get_storage
@@ -29,7 +31,8 @@ class Location:
         """Return the location written ``MOUNT:PATH``; ``ValueError`` if it is not one."""
         mount, colon, path = text.partition(":")
         if not colon or not mount:
-            raise ValueError(f"{text!r} is not MOUNT:PATH (for example media:photos/2024).")
+            message = _("%(text)s is not MOUNT:PATH (for example media:photos/2024).")
+            raise ValueError(message % {"text": repr(text)})
         return cls(mount, clean_name(path), path.endswith("/") or not clean_name(path))
 
     def __str__(self) -> str:
@@ -135,3 +138,15 @@ def nested(first: Location, second: Location) -> bool:
         location.full_path().replace("\\", "/").rstrip("/") + "/" for location in (first, second)
     ]
     return paths[0].startswith(paths[1]) or paths[1].startswith(paths[0])
+
+
+def overlap(first: object, second: object) -> ValueError:
+    """Return the refusal of two locations that ``nested()`` says overlap."""
+    # Translators: two MOUNT:PATH locations; the first may be "--backup-dir MOUNT:PATH".
+    message = _("%(first)s and %(second)s overlap: one is in the other.")
+    return ValueError(message % {"first": first, "second": second})
+
+
+def missing(location: Location) -> FileNotFoundError:
+    """Return the refusal of a ``location`` where nothing is."""
+    return FileNotFoundError(_("%(location)s does not exist.") % {"location": location})

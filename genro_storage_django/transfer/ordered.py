@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from genro_storage_django.transfer.listing import FileStat, Location
 
 Listed = tuple[str, FileStat]
@@ -35,6 +37,7 @@ def in_key_order(entries: Iterable[tuple[str, Any]], label: str) -> Iterator[tup
     previous = None
     for entry in entries:
         if previous is not None and entry[0] <= previous:
-            raise OrderError(f"The listing of {label} is not in key order: {entry[0]!r}.")
+            message = _("The listing of %(location)s is not in key order: %(name)s.")
+            raise OrderError(message % {"location": label, "name": repr(entry[0])})
         previous = entry[0]
         yield entry

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from genro_storage_django.exceptions import MountPermissionError
 from genro_storage_django.transfer.inspect import require_exists
 from genro_storage_django.transfer.listing import FileStat, Location, list_files, stat_file
@@ -30,17 +32,19 @@ def plan_removal(location: Location, recursive: bool = False) -> Removal:
     there, and ``IsADirectoryError`` for a folder unless ``recursive``.
     """
     if not location.path:
-        raise ValueError(
-            f"{location} is the root of mount {location.mount!r}: "
+        message = _(
+            "%(location)s is the root of mount %(mount)s: "
             "a whole mount is never deleted; name a file or a folder in it."
         )
+        raise ValueError(message % {"location": location, "mount": repr(location.mount)})
     mount = location.storage.mount
     if not mount.can_delete:
         raise MountPermissionError(mount.name, "delete", location.path, mount.permissions)
     if not require_exists(location):
         return Removal(location, False, {location.path.rsplit("/", 1)[-1]: stat_file(location)})
     if not recursive:
-        raise IsADirectoryError(f"{location} is a folder: pass -r to delete everything below it.")
+        message = _("%(location)s is a folder: pass -r to delete everything below it.")
+        raise IsADirectoryError(message % {"location": location})
     return Removal(location, True, list_files(location))
 
 

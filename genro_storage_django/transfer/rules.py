@@ -20,12 +20,6 @@ DEFAULT_SKIP = "size-time"
 MTIME_TOLERANCE = datetime.timedelta(seconds=2)
 
 
-def check_skip(skip: str) -> None:
-    """Raise ``ValueError`` if ``skip`` is not one of ``SKIP_RULES``."""
-    if skip not in SKIP_RULES:
-        raise ValueError(f"skip must be one of {', '.join(SKIP_RULES)}, not {skip!r}.")
-
-
 class Verdict(NamedTuple):
     """What the listings decide for one file: ``action`` copy, skip, or hash (compare first)."""
 

@@ -15,6 +15,8 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from genro_storage_django.tenants import current_tenant
 from genro_storage_django.transfer.plan import Decision
 from genro_storage_django.transfer.result import FileOutcome, TransferListener
@@ -40,7 +42,8 @@ def cut(decisions: Iterator[Decision], files: int, size: int) -> Iterator[list[D
 def check_limits(files: int, size: int) -> None:
     """Raise ``ValueError`` unless shards may hold ``files`` files and ``size`` bytes."""
     if files < 1 or size < 1:
-        raise ValueError(f"shards need at least 1 file and 1 byte, not {files} and {size}.")
+        message = _("shards need at least 1 file and 1 byte, not %(files)s and %(size)s.")
+        raise ValueError(message % {"files": files, "size": size})
 
 
 def _cut(decisions: Iterator[Decision], files: int, size: int) -> Iterator[list[Decision]]:

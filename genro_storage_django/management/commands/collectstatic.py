@@ -25,6 +25,7 @@ from genro_storage_django.i18n import lazy_message
 from genro_storage_django.management import cli
 from genro_storage_django.storage import MountStorage
 from genro_storage_django.transfer import DEFAULT_WORKERS
+from genro_storage_django.transfer.units import check_positive
 
 
 class Command(cli.TranslatedCommand, collectstatic.Command):
@@ -48,9 +49,10 @@ class Command(cli.TranslatedCommand, collectstatic.Command):
     def set_options(self, **options: Any) -> None:
         super().set_options(**options)
         self.workers = options.get("workers", DEFAULT_WORKERS)
-        if self.workers < 1:
-            message = _("--workers must be at least 1, not %(workers)s.")
-            raise CommandError(message % {"workers": self.workers})
+        try:
+            check_positive("--workers", self.workers)
+        except ValueError as error:
+            raise CommandError(str(error)) from None
 
     def collect(self) -> dict[str, list[str]]:
         storage = mount_storage(self.storage)

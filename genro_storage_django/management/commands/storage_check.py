@@ -15,6 +15,7 @@ from genro_storage_django.i18n import lazy_message
 from genro_storage_django.management import cli
 from genro_storage_django.tenants import tenant
 from genro_storage_django.transfer.check import DEFAULT_CHECKERS, Comparison, compare
+from genro_storage_django.transfer.units import check_positive
 
 
 def summary_line(result: Comparison) -> str:
@@ -79,9 +80,7 @@ class Command(cli.TranslatedCommand):
         source = cli.location(options["source"])
         destination = cli.location(options["destination"])
         with cli.refusing():
-            if options["checkers"] < 1:
-                message = _("checkers must be at least 1, not %(checkers)s.")
-                raise ValueError(message % {"checkers": options["checkers"]})
+            check_positive("checkers", options["checkers"])
             with tenant(options["tenant"]):
                 result = compare(source, destination, options["checksum"], options["checkers"])
         if options["json"]:

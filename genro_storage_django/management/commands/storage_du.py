@@ -13,6 +13,7 @@ from genro_storage_django.i18n import lazy_message
 from genro_storage_django.management import cli
 from genro_storage_django.tenants import tenant
 from genro_storage_django.transfer.inspect import disk_usage
+from genro_storage_django.transfer.units import check_not_negative
 
 
 class Command(cli.TranslatedCommand):
@@ -52,10 +53,8 @@ class Command(cli.TranslatedCommand):
         location = cli.location(options["location"])
         depth = options["max_depth"]
         with cli.refusing():
-            if depth is not None and depth < 0:
-                raise ValueError(
-                    _("--max-depth must be 0 or more, not %(depth)s.") % {"depth": depth}
-                )
+            if depth is not None:
+                check_not_negative("--max-depth", depth)
             with tenant(options["tenant"]):
                 usage = disk_usage(location, depth)
         for folder in usage:

@@ -55,7 +55,7 @@ SMOKE = {
     "WL2": {"size": 3 * MIB, "repeats": 1},
     "WL3": {"count": 10, "listed": 20, "rounds": 1},
     "WL4": {"big_size": 2 * MIB},
-    "WL5": {"entries": 120, "repeats": 1},
+    "WL5": {"entries": 320, "repeats": 1},
     "WL6": {"files": 20},
     "WL7": {"count": 10, "size": 1024},
     "WL8": {

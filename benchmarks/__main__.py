@@ -63,6 +63,7 @@ SMOKE = {
         "files": 40,
         "shards": [20, 5],
         "dry_shards": [20, 5],
+        "workers": (1,),  # one worker start: the two-worker round is the full run's
     },
 }
 

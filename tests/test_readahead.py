@@ -155,6 +155,22 @@ def test_s3_sequential_read_grows_to_the_block_size(s3, s3_server: Server):
     assert [start for start, _ in fetched] == sorted(start for start, _ in fetched)
 
 
+def test_s3_reads_of_a_mib_grow_from_what_they_ask(s3, s3_big, s3_server: Server):
+    # Reads larger than the window: it grows from each fetch, not from 64 KiB,
+    # so 10 MiB read a MiB at a time costs what django-storages' two GETs and
+    # two HEADs cost, not a GET per MiB.
+    assert s3_server.log is not None
+    s3_server.log.clear()
+    read = b""
+    with s3.open(s3_big) as file:
+        while chunk := file.read(MIB):
+            read += chunk
+    assert read == BIG
+    fetched = gets(s3_server.log, BIG_SIZE)
+    assert [length for _, length in fetched] == [MIB, 4 * MIB, BIG_SIZE - 5 * MIB]
+    assert requests(s3_server.log) <= 4
+
+
 def test_s3_whole_read_is_one_get(s3, s3_big, s3_server: Server):
     assert s3_server.log is not None
     s3_server.log.clear()

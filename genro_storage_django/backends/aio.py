@@ -246,8 +246,8 @@ class RangeReader:
         # backends.readahead's cache does; a fill where the last one ended
         # goes on sequentially, any other follows a seek.
         sequential = self.fetched and self.position == self.buffer_start + len(self.buffer)
-        window = self.window.next(sequential)
-        stop = min(self.size, max(self.position + window, wanted_end))
+        window = self.window.next(sequential, wanted_end - self.position)
+        stop = min(self.size, self.position + window)
         self.buffer = await call(self.backend, "read_range", self.path, self.position, stop)
         self.buffer_start = self.position
         self.fetched = True

@@ -32,10 +32,14 @@ class Window:
         self.limit = max(limit, self.first)
         self.size = self.first
 
-    def next(self, sequential: bool) -> int:
-        """Return the size of the fetch to make now: larger if it goes on from the last one."""
-        self.size = min(self.limit, self.size * GROWTH) if sequential else self.first
-        return self.size
+    def next(self, sequential: bool, asked: int = 0) -> int:
+        """Return the size of the fetch to make now for a read of ``asked`` bytes: larger
+        than the last fetch if it goes on from it, never less than ``asked``."""
+        grown = min(self.limit, self.size * GROWTH) if sequential else self.first
+        # Grow from what was fetched: reads of 1 MiB would otherwise each
+        # fetch their own MiB while the window caught up with them.
+        self.size = max(grown, min(asked, self.limit))
+        return max(grown, asked)
 
 
 class ReadaheadCache(BaseCache):
@@ -69,7 +73,7 @@ class ReadaheadCache(BaseCache):
         sequential = self.fetches > 0 and self.start <= start <= self.end
         kept = self.cache[start - self.start :] if sequential else b""
         begin = start + len(kept)
-        end = min(self.size, max(stop, begin + self.window.next(sequential)))
+        end = min(self.size, begin + self.window.next(sequential, stop - begin))
         data = self.fetcher(begin, end)
         self.fetches += 1
         self.total_requested_bytes += end - begin

@@ -235,7 +235,7 @@ class Transfer:
     # Running
 
     def run(self) -> TransferResult:
-        """Check, plan, compare, copy, then delete; Ctrl-C stops cleanly with the result so far."""
+        """Check; compare and copy as the listings are merged; delete. Ctrl-C stops cleanly."""
         result = TransferResult(str(self.source), str(self.destination), self.dry_run)
         started = time.monotonic()
         try:

@@ -4,7 +4,7 @@
 SRC to DST in a loop of ``dst.save(name, src.open(name))``; SRC and DST are
 ``local:/abs/dir`` or ``s3:bucket/prefix``.
 ``python -m benchmarks.djstorages ops --endpoint URL --bucket B`` prints, as JSON,
-the requests of each operation of ``benchmarks.storage_ops``.
+the requests (and seconds) of each operation of ``benchmarks.storage_ops``.
 """
 
 from __future__ import annotations
@@ -78,8 +78,8 @@ def main(argv: list[str]) -> None:
         print(json.dumps({"copied": count}))
         return
     storage = s3_storage(args.endpoint, args.bucket, overwrite=False)
-    storage_ops.prepare(storage, args.big_size)
-    counts = storage_ops.count_requests(storage, S3Server(args.endpoint), args.big_size)
+    photo = storage_ops.prepare(storage, args.big_size)
+    counts = storage_ops.count_requests(storage, S3Server(args.endpoint), args.big_size, photo)
     print(json.dumps(counts))
 
 

@@ -90,9 +90,9 @@ def ops(big_size: int) -> dict[str, Any]:
     from genro_storage_django import get_storage
 
     storage = get_storage("s3")
-    storage_ops.prepare(storage, big_size)
+    photo = storage_ops.prepare(storage, big_size)
     server = S3Server(os.environ["BENCH_S3_URL"])
-    return storage_ops.count_requests(storage, server, big_size)
+    return storage_ops.count_requests(storage, server, big_size, photo)
 
 
 # WL5: the admin directory page.

@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from benchmarks import tools
-from benchmarks.harness import Report, Row, median
+from benchmarks import storage_ops, tools
+from benchmarks.harness import Report, Row, fmt_seconds, median
 from benchmarks.servers import ROOT, S3Server, tool_env
 
 
@@ -71,24 +71,42 @@ def wl4(
     else:
         report.note("WL4: django-storages skipped (not installed).")
     for operation, counts in ours.items():
-        extra: dict[str, Any] = {"requests": _describe(counts)}
-        if counts["read"]:
-            extra["downloaded MiB"] = counts["bytes_out"] / 2**20
-        other = theirs[operation] if theirs else None
-        if other is not None:
-            extra["django-storages"] = f"{other['total']} ({_describe(other)})"
-            if other["read"]:
-                extra["django-storages MiB"] = other["bytes_out"] / 2**20
-        report.add(
-            Row("WL4", operation, "requests: ours", None, None, {"n": counts["total"], **extra})
+        _wl4_row(report, operation, counts, theirs.get(operation) if theirs else None)
+    _wl4_targets(report, ours)
+    _readahead_targets(report, ours, theirs)
+
+
+def _wl4_row(
+    report: Report, operation: str, counts: dict[str, Any], other: dict[str, Any] | None
+) -> None:
+    extra: dict[str, Any] = {"requests": _describe(counts)}
+    if counts["bytes_out"]:
+        extra["downloaded"] = _size(counts["bytes_out"])
+    # Only the operations run several times are timed: one run of the others
+    # would be noise.
+    timed = len(counts["seconds"]) > 1
+    seconds = median(counts["seconds"]) if timed else None
+    ratio = None
+    if other is not None:
+        extra["django-storages"] = f"{other['total']} ({_describe(other)})"
+        if other["bytes_out"]:
+            extra["django-storages downloaded"] = _size(other["bytes_out"])
+        if timed:
+            their_seconds = median(other["seconds"])
+            extra["django-storages time"] = fmt_seconds(their_seconds)
+            ratio = seconds / their_seconds
+        report.target(
+            "WL4",
+            f"{operation}: no more requests than django-storages",
+            f"{counts['total']} vs {other['total']}",
+            counts["total"] <= other["total"],
         )
-        if other is not None:
-            report.target(
-                "WL4",
-                f"{operation}: no more requests than django-storages",
-                f"{counts['total']} vs {other['total']}",
-                counts["total"] <= other["total"],
-            )
+    report.add(
+        Row("WL4", operation, "requests: ours", seconds, ratio, {"n": counts["total"], **extra})
+    )
+
+
+def _wl4_targets(report: Report, ours: dict[str, Any]) -> None:
     save, url = ours["save (new name)"], ours["url"]
     report.target(
         "WL4",
@@ -98,14 +116,61 @@ def wl4(
     )
     report.target("WL4", "url() makes 0 requests", str(url["total"]), url["total"] == 0)
     block = 8 * 2**20  # the s3 mount's block size (s3fs's default_block_size)
-    for operation in ("open+read all", "open+read first MiB"):
+    for operation in ("open+read all", "open+read first MiB", storage_ops.SEQUENTIAL):
         counts = ours[operation]
         report.target(
             "WL4",
             f"{operation}: downloads ≤ bytes read + one block (8 MiB)",
-            f"{counts['bytes_out'] / 2**20:.1f} MiB for {counts['read'] / 2**20:.1f} MiB read",
+            f"{_size(counts['bytes_out'])} for {_size(counts['read'])} read",
             counts["bytes_out"] <= counts["read"] + block,
         )
+
+
+def _readahead_targets(report: Report, ours: dict[str, Any], theirs: dict[str, Any] | None) -> None:
+    """The targets of issue #23, as tests/test_readahead.py asserts them."""
+    head = ours[storage_ops.FIRST_KIB]
+    report.target(
+        "WL4",
+        f"{storage_ops.FIRST_KIB}: ≤ 2 requests, ≤ 128 KiB downloaded",
+        f"{head['total']} requests, {_size(head['bytes_out'])}",
+        head["total"] <= 2 and head["bytes_out"] <= 128 * 1024,
+    )
+    _dimensions_target(report, ours, theirs)
+    if theirs is None:
+        return
+    ratio = median(ours[storage_ops.SEQUENTIAL]["seconds"]) / median(
+        theirs[storage_ops.SEQUENTIAL]["seconds"]
+    )
+    report.target(
+        "WL4",
+        f"{storage_ops.SEQUENTIAL}: no slower than django-storages",
+        f"{ratio:.2f}x",
+        ratio <= 1.0,
+    )
+
+
+def _dimensions_target(report: Report, ours: dict[str, Any], theirs: dict[str, Any] | None) -> None:
+    # The photo needs Pillow in the venv that draws it (benchmarks/setup.sh
+    # installs it in the comparison venv).
+    if theirs is not None and storage_ops.DIMENSIONS not in theirs:
+        report.note("WL4: django-storages' image row skipped (no Pillow in .venv-compare).")
+    counts = ours.get(storage_ops.DIMENSIONS)
+    if counts is None:
+        report.note("WL4: image dimensions skipped (no Pillow in the project venv).")
+        return
+    gets = counts["requests"].get("GET object", 0)
+    report.target(
+        "WL4",
+        f"{storage_ops.DIMENSIONS}: ≤ 2 GETs, ≤ 256 KiB downloaded",
+        f"{gets} GETs ({counts['total']} requests), {_size(counts['bytes_out'])}",
+        gets <= 2 and counts["bytes_out"] <= 256 * 1024,
+    )
+
+
+def _size(count: int) -> str:
+    if count < 2**20:
+        return f"{count / 1024:.0f} KiB"
+    return f"{count / 2**20:.1f} MiB"
 
 
 def _describe(counts: dict[str, Any]) -> str:

@@ -23,6 +23,7 @@ from typing import Any
 
 from benchmarks import (
     tools,
+    wl1_latency,
     wl1_small_files,
     wl2_big_file,
     wl3_wl4_wl5_storage_api_and_admin,
@@ -188,6 +189,15 @@ def _run(name, report, server, bench_dir, size, available, workers) -> None:
     if name == "WL1":
         wl1_small_files.bench(
             report, server, bench_dir, workers=workers, available=available, **size
+        )
+        # The same trees again, 20 ms away.
+        wl1_latency.bench(
+            report,
+            server,
+            bench_dir,
+            files=size["files"],
+            repeats=size["repeats"],
+            available=available,
         )
     elif name == "WL2":
         wl2_big_file.bench(report, server, bench_dir, available=available, **size)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import resource
 import statistics
 import subprocess
 import tempfile
@@ -17,11 +18,16 @@ from benchmarks.servers import ROOT
 
 @dataclass
 class Run:
-    """One child process: wall time in seconds and peak resident memory in bytes."""
+    """One child process: wall time, peak resident memory in bytes, CPU seconds.
+
+    ``cpu`` is user + system time of the child and of every descendant it waited
+    for (the kernel adds those to the child's own when it reaps them).
+    """
 
     wall: float
     max_rss: int
     output: str = ""
+    cpu: float = 0.0
 
 
 def run(args: Sequence[str], env: dict[str, str] | None = None, cwd: Path | None = None) -> Run:
@@ -29,8 +35,11 @@ def run(args: Sequence[str], env: dict[str, str] | None = None, cwd: Path | None
 
     The peak RSS is the child's own high-water mark (``VmHWM``), polled while it
     runs: ``wait4``'s ``ru_maxrss`` would count this process's RSS at fork time.
+    The CPU time is the ``RUSAGE_CHILDREN`` delta around the wait: one child at a
+    time, so the delta is this one's (the moto server, not reaped yet, is not in it).
     """
     with tempfile.TemporaryFile() as output:
+        cpu_before = _children_cpu()
         started = time.perf_counter()
         process = subprocess.Popen(
             list(args),
@@ -45,13 +54,19 @@ def run(args: Sequence[str], env: dict[str, str] | None = None, cwd: Path | None
         watcher.start()
         process.wait()
         wall = time.perf_counter() - started
+        cpu = _children_cpu() - cpu_before
         watcher.join()
         output.seek(0)
         text = output.read().decode(errors="replace")
         if process.returncode:
             tail = text[-3000:]
             raise RuntimeError(f"{' '.join(args)} exited with {process.returncode}:\n{tail}")
-    return Run(wall, peak[0], text)
+    return Run(wall, peak[0], text, cpu)
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _watch_rss(process: subprocess.Popen, peak: list[int]) -> None:

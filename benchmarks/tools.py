@@ -88,6 +88,20 @@ def aws_sync(source: str, destination: str, s3_url: str) -> list[str]:
     ]
 
 
+def aws_env(bench_dir: Path, concurrency: int | None = None) -> dict[str, str]:
+    """The environment of ``aws``; ``concurrency`` sets ``s3.max_concurrent_requests``.
+
+    That setting exists only in a config file (no option, no variable): one is
+    written under ``bench_dir``. Without ``concurrency``, no config file at all
+    (not the user's either): aws's default of 10.
+    """
+    if concurrency is None:
+        return tool_env(AWS_CONFIG_FILE="/dev/null")
+    config = bench_dir / f"aws-config-{concurrency}"
+    config.write_text(f"[default]\ns3 =\n    max_concurrent_requests = {concurrency}\n")
+    return tool_env(AWS_CONFIG_FILE=str(config))
+
+
 def djstorages_copy(source: str, destination: str, s3_url: str) -> list[str]:
     """The django-storages loop; locations are ``local:/abs/dir`` or ``s3:bucket/prefix``."""
     return [

@@ -15,6 +15,10 @@ DJANGO6_MIN_PYTHON := 3.12
 # build and waitress come from the dev extra: tests/test_packaging.py and the
 # benchmark smoke test need them. The rest of dev (linters, Sphinx) runs once, in .venv.
 DJANGO6_REQUIREMENTS := "Django>=6.0,<6.2" "build>=1.2,<2" "waitress>=3,<4"
+# Python keeps the bytecode of the checkout's modules (in __pycache__, which git
+# ignores), as on a developer's machine: where PYTHONDONTWRITEBYTECODE is set,
+# every manage.py, worker and benchmark process would compile them again.
+unexport PYTHONDONTWRITEBYTECODE
 # Which Django and Python a run uses, for the log.
 VERSIONS := -c "import sys, django; print(f'Django {django.get_version()} on Python {sys.version.split()[0]} ({sys.executable})')"
 
@@ -77,11 +81,19 @@ pytest-django6: $(DJANGO6_STAMP) test-deps
 	$(DJANGO6_BIN)/python $(VERSIONS)
 	$(DJANGO6_BIN)/python -m pytest $(PYTEST_ARGS)
 
-# The Django 6 venv is built before the first pytest run, so a missing Python >= 3.12
-# fails at once. Both pytest runs start servers and share the checkout: never run
-# them at once, even under make -j.
+# The Django 6 venv installs while lint and docs run (pip uses one core, they the
+# other), and before the first pytest run, so a missing Python >= 3.12 fails
+# early. Both pytest runs start servers and share the checkout: never run them
+# at once, even under make -j.
+DJANGO6_LOG := $(VENV)/install-django6.log
 .NOTPARALLEL: test
-test: lint docs install-django6 pytest pytest-django6
+test: install
+	@$(MAKE) --no-print-directory install-django6 > $(DJANGO6_LOG) 2>&1 & installing=$$!; \
+	$(MAKE) --no-print-directory lint docs; checked=$$?; \
+	wait $$installing; installed=$$?; \
+	cat $(DJANGO6_LOG); \
+	test $$checked -eq 0 && test $$installed -eq 0
+	@$(MAKE) --no-print-directory pytest pytest-django6
 
 # Installs the comparison tools first (benchmarks/setup.sh); see docs/benchmarks.rst.
 bench: install

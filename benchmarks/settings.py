@@ -17,7 +17,16 @@ DEBUG = False
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-_S3 = {"type": "s3", "endpoint_url": S3_URL, "key": "testing", "secret": "testing"}
+# moto assembles a completed multipart upload in memory before it answers:
+# more than the default 10 s for 1 GiB on a slow machine (S3 keeps the
+# connection alive with whitespace meanwhile; moto sends nothing).
+_S3 = {
+    "type": "s3",
+    "endpoint_url": S3_URL,
+    "key": "testing",
+    "secret": "testing",
+    "read_timeout": 60,
+}
 
 STORAGE_MOUNTS = {
     "disk": {"type": "local", "path": str(BENCH_DIR / "disk")},

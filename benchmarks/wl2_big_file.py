@@ -1,6 +1,7 @@
-"""WL2: one big file, local → local (against cp) and local → S3 (against rclone).
+"""WL2: one big file, local → local (against cp), local → S3 and S3 → local (against
+rclone), and the fixed cost of a one-byte copy, local and to S3, against ``manage.py version``.
 
-Wall time and the peak RSS of the copying process itself (``wait4``).
+Wall time and the peak RSS of the copying process itself.
 """
 
 from __future__ import annotations
@@ -66,34 +67,88 @@ def bench(
                 )
                 remote[label].append(run(args, env))
             _empty_bucket(server)
-    # What every storage_copy pays before copying: Python, Django, the listing.
-    (source.parent / "tiny.bin").write_bytes(b"x")
-    startup = [
-        run(tools.storage_copy("disk:wl2/tiny.bin", f"disk:wl2-out/tiny-{n}.bin"), env).wall
-        for n in range(repeats)
-    ]
-    # The floor of every manage.py command of the same project: Python and django.setup().
-    floor = [run(tools.manage("version"), env).wall for _ in range(repeats)]
+    download = _download(server, source, out, env, rclone_env, repeats, available)
+    floor = _startup(report, server, source, env, repeats)
     shutil.rmtree(out, ignore_errors=True)
-    report.add(Row("WL2", "local → local (1 byte)", "storage_copy (start-up)", median(startup)))
-    report.add(
-        Row("WL2", "local → local (1 byte)", "manage.py version (Django alone)", median(floor))
-    )
-    _rows(report, "local → local", local, size, "cp", median(floor))
+    _rows(report, "local → local", local, size, "cp", floor)
     _rows(report, "local → S3", remote, size, "rclone copy")
+    _rows(report, "S3 → local", download, size, "rclone copy")
 
 
-def _empty_bucket(server: S3Server) -> None:
+def _download(
+    server: S3Server,
+    source: Path,
+    out: Path,
+    env: dict[str, str],
+    rclone_env: dict[str, str],
+    repeats: int,
+    available: dict[str, bool],
+) -> dict[str, list]:
+    """S3 → local of the big file, storage_copy and rclone in turn."""
+    run(tools.storage_copy("disk:wl2/big.bin", "s3:seed/big.bin"), env)
+    runs: dict[str, list] = {"storage_copy": [], "rclone copy": []}
+    for _ in range(repeats):
+        for label in runs:
+            shutil.rmtree(out, ignore_errors=True)
+            out.mkdir(parents=True)
+            if label == "rclone copy":
+                if not available["rclone"]:
+                    continue
+                args = tools.rclone_copy(f"s3:{BUCKET}/seed", str(out))
+                runs[label].append(run(args, rclone_env))
+            else:
+                args = tools.storage_copy("s3:seed/big.bin", "disk:wl2-out/big.bin", summary=True)
+                runs[label].append(run(args, env))
+            if (out / "big.bin").stat().st_size != source.stat().st_size:
+                raise RuntimeError(f"{label}: incomplete download")
+    _empty_bucket(server)
+    return runs
+
+
+def _startup(
+    report: Report, server: S3Server, source: Path, env: dict[str, str], repeats: int
+) -> float:
+    """Add the one-byte rows and the fixed-cost targets; return ``manage.py version``'s time."""
+    (source.parent / "tiny.bin").write_bytes(b"x")
+    copies = {
+        "local → local (1 byte)": lambda n: f"disk:wl2-out/tiny-{n}.bin",
+        "local → S3 (1 byte)": lambda n: f"s3:tiny-{n}/tiny.bin",
+    }
+    times: dict[str, list[float]] = {case: [] for case in copies}
+    # The floor of every manage.py command of the same project: Python and django.setup().
+    floor: list[float] = []
+    for n in range(repeats):
+        floor.append(run(tools.manage("version"), env).wall)
+        for case, destination in copies.items():
+            args = tools.storage_copy("disk:wl2/tiny.bin", destination(n))
+            times[case].append(run(args, env).wall)
+    version = median(floor)
+    report.add(Row("WL2", "1 byte", "manage.py version (Django alone)", version))
+    for case, values in times.items():
+        ours = median(values)
+        report.add(Row("WL2", case, "storage_copy (start-up)", ours))
+        report.target(
+            "WL2",
+            f"{case}: storage_copy ≤ manage.py version + 150 ms",
+            f"{ours * 1000:.0f} ms vs {version * 1000:.0f} + 150 ms",
+            ours <= version + 0.150,
+        )
+    _empty_bucket(server, expected=repeats, smallest=1)
+    return version
+
+
+def _empty_bucket(server: S3Server, expected: int = 1, smallest: int = 2) -> None:
+    """Check that the bucket holds ``expected`` objects of ``smallest`` bytes or more; empty it."""
     import s3fs
 
     fs = s3fs.S3FileSystem(
         key="testing", secret="testing", endpoint_url=server.url, skip_instance_cache=True
     )
     found = fs.find(BUCKET)
-    if len(found) != 1:
-        raise RuntimeError(f"expected one object in {BUCKET}, found {found}")
-    if fs.size(found[0]) <= 0:
-        raise RuntimeError("empty upload")
+    if len(found) != expected:
+        raise RuntimeError(f"expected {expected} objects in {BUCKET}, found {found}")
+    if any(fs.size(name) < smallest for name in found):
+        raise RuntimeError("incomplete upload")
     fs.rm(found)
 
 
@@ -124,6 +179,14 @@ def _rows(
         if tool == "storage_copy":
             extra["copy itself"] = f"{_copy_time(values):.2f} s"
         report.add(Row("WL2", label, tool, seconds, seconds / ours, extra))
+    if reference == "rclone copy" and runs[reference]:
+        theirs = median([r.wall for r in runs[reference]])
+        report.target(
+            "WL2",
+            f"{case}: storage_copy no slower than rclone",
+            f"{ours:.2f} s vs {theirs:.2f} s",
+            ours <= theirs,
+        )
     ours_rss = max(r.max_rss for r in runs["storage_copy"]) / MIB
     report.target(
         "WL2", f"{case}: storage_copy peak RSS < 150 MiB", f"{ours_rss:.0f} MiB", ours_rss < 150

@@ -90,6 +90,16 @@ async def call(backend: Backend, operation: str, *args: Any) -> Any:
     return await run_blocking(function, *args)
 
 
+async def read_block(body: Any, size: int) -> bytes:
+    """Return the next ``size`` bytes of the SDK's response ``body`` (fewer at its end)."""
+    parts: list[bytes] = []
+    wanted = size
+    while wanted and (data := await body.read(wanted)):
+        parts.append(data)
+        wanted -= len(data)
+    return b"".join(parts)
+
+
 class Writer(Protocol):
     """A file being written as a coroutine: nothing is visible before ``close()``."""
 
@@ -301,10 +311,17 @@ class PartWriter:
     """
 
     def __init__(
-        self, backend: Any, path: str, overwrite: bool, parameters: dict[str, Any]
+        self,
+        backend: Any,
+        path: str,
+        overwrite: bool,
+        parameters: dict[str, Any],
+        in_flight: int = 1,
     ) -> None:
         self.backend, self.path, self.overwrite = backend, path, overwrite
         self.parameters = parameters
+        #: Parts of a multipart upload sent at once (``multipart_writer()``).
+        self.in_flight = in_flight
         self.buffer = Chunks()
         self.upload: Writer | None = None
 
@@ -315,7 +332,7 @@ class PartWriter:
         self.buffer.add(data)
         if self.buffer.size > self.backend.block_size:
             where = (self.path, self.overwrite, self.parameters)
-            native = self.backend.multipart_writer(*where)
+            native = self.backend.multipart_writer(*where, in_flight=self.in_flight)
             self.upload = native or ThreadWriter(self.backend, *where)
             chunks, self.buffer = self.buffer.chunks, Chunks()
             for chunk in chunks:

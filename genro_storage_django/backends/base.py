@@ -7,7 +7,7 @@ import datetime
 import functools
 import importlib.util
 import inspect
-from collections.abc import Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Callable, Generator, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from typing import IO, TYPE_CHECKING, Any, ClassVar, NamedTuple, TypeVar
@@ -60,6 +60,9 @@ NETWORK_OPTIONS: dict[str, Option] = {
 TIMED_OUT = "no answer within the mount's connect_timeout and read_timeout."
 #: The reason of the ``OSError`` a download whose digest is not the server's gives.
 CORRUPTED = "the downloaded bytes do not match the checksum the server gave."
+#: The chunks ``read_chunks()`` reads from a file object: a copy's unit of
+#: progress, pacing and cancelling (``transfer.listing.CHUNK_SIZE``).
+READ_CHUNK = 2**20
 #: For clients that do not retry (fsspec's HTTP, sftp, ftp, webdav): no ``retries``.
 TIMEOUT_OPTIONS = {key: NETWORK_OPTIONS[key] for key in ("connect_timeout", "read_timeout")}
 
@@ -337,6 +340,18 @@ class Backend:
     def read(self, path: str) -> bytes:
         """Return the content of the file at ``path``, in one request where that applies."""
         return bytes(self.fs.cat_file(path))
+
+    def read_chunks(self, path: str) -> Generator[bytes, None, None]:
+        """Yield the content of the file at ``path`` in order, in chunks of at most
+        ``block_size`` bytes, checked as a file ``open()``-ed for reading is.
+
+        A copy streams a large file this way: object stores fetch several
+        ranges at once, which hides the round trip of each. Closing the
+        iterator early abandons what is still being fetched.
+        """
+        with self.open(path, "rb") as file:
+            while chunk := file.read(READ_CHUNK):
+                yield chunk
 
     def read_range(self, path: str, start: int, end: int) -> bytes:
         """Return bytes ``start`` to ``end`` (excluded) of the file at ``path``, in one request."""

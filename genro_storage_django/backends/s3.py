@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import concurrent.futures
 import contextlib
 import datetime
+import errno
 import itertools
-from collections.abc import Awaitable, Iterable, Iterator, Mapping
+from collections.abc import Awaitable, Generator, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from genro_storage_django.backends import aio
+from genro_storage_django.backends import aio, checked
 from genro_storage_django.backends.base import (
     CORRUPTED,
     NETWORK_OPTIONS,
@@ -19,10 +22,13 @@ from genro_storage_django.backends.base import (
     Digest,
     Leftover,
     as_utc,
+    message,
 )
 from genro_storage_django.backends.objectstore import (
+    CHANGED,
     MD5_METADATA,
     OBJECT_STORE_OPTIONS,
+    UPLOAD_PARTS,
     stored,
 )
 from genro_storage_django.backends.paged import ListPage, PagedObjectStoreBackend
@@ -333,18 +339,35 @@ class S3Backend(PagedObjectStoreBackend):
         overwrite: bool,
         parameters: Mapping[str, Any] | None = None,
     ) -> None:
-        if not overwrite:
-            super().write(path, chunks, overwrite, parameters)
-            return
         chunks = iter(chunks)
         head = list(itertools.islice(chunks, 2))
-        if len(head) < 2:
+        if len(head) < 2 and overwrite:
             # One chunk (a small file, as transfers send them): one PutObject,
-            # without the buffered file's extra hops to s3fs's event loop.
+            # without the writer's extra hops to s3fs's event loop.
             data = head[0] if head else b""
             self.run_on_loop(self.pipe_async, path, data, False, parameters)
             return
-        super().write(path, itertools.chain(head, chunks), overwrite, parameters)
+        self._write_in_parts(path, itertools.chain(head, chunks), overwrite, parameters)
+
+    def _write_in_parts(
+        self,
+        path: str,
+        chunks: Iterable[bytes],
+        overwrite: bool,
+        parameters: Mapping[str, Any] | None,
+    ) -> None:
+        # The async API's writer, fed from this thread: while it reads the next
+        # part, up to UPLOAD_PARTS earlier ones are being uploaded (s3fs's file
+        # sends one at a time). One PutObject if it all fits in a block.
+        parameters = self.object_parameters(path, parameters)
+        writer = aio.PartWriter(self, path, overwrite, parameters, in_flight=UPLOAD_PARTS)
+        try:
+            for chunk in chunks:
+                self.run_on_loop(writer.write, chunk)
+        except BaseException:
+            self.run_on_loop(writer.abort)
+            raise
+        self.run_on_loop(writer.close)
 
     def read(self, path: str) -> bytes:
         return self.run_on_loop(self.read_async, path)
@@ -355,6 +378,46 @@ class S3Backend(PagedObjectStoreBackend):
 
     async def read_range_async(self, path: str, start: int, end: int) -> bytes:
         return bytes(await self.fs._cat_file(path, start=start, end=end, max_concurrency=1))
+
+    def read_chunks(self, path: str) -> Generator[bytes, None, None]:
+        # One GET of the whole object, read a block ahead of the caller: a
+        # ranged GET per block costs a request each (and moto a copy of the
+        # whole object each: docs/benchmarks.rst, WL2).
+        details = self.run_on_loop(self.file_details_async, path)
+        check = checked.check_for(self, path, details)
+        size, block, loop = int(details["size"]), self.block_size, self.fs.loop
+        body = self.run_on_loop(self._body_async, path, details)
+
+        def fetch() -> concurrent.futures.Future[bytes]:
+            return asyncio.run_coroutine_threadsafe(aio.read_block(body, block), loop)
+
+        ahead, offset = fetch(), 0
+        try:
+            while data := ahead.result():
+                ahead = fetch()
+                if check is not None:
+                    check.feed(offset, data)
+                offset += len(data)
+                yield data
+            if offset != size:
+                raise OSError(message(self, path, CHANGED))
+        finally:
+            ahead.cancel()
+            loop.call_soon_threadsafe(body.close)
+
+    async def _body_async(self, path: str, details: Mapping[str, Any]) -> Any:
+        """Return the body of a GET of ``path``, refused if it is no longer the object
+        ``details`` (its HEAD) describe."""
+        match = {"IfMatch": details["ETag"]} if details.get("ETag") else {}
+        try:
+            response = await self.fs._call_s3(
+                "get_object", Bucket=self.bucket, Key=self.key(path), **match
+            )
+        except OSError as error:
+            if match and error.errno == errno.EINVAL:  # s3fs's 412 Precondition Failed
+                raise OSError(message(self, path, CHANGED)) from None
+            raise
+        return response["Body"]
 
     async def pipe_async(
         self,
@@ -401,9 +464,14 @@ class S3Backend(PagedObjectStoreBackend):
             )
 
     def multipart_writer(
-        self, path: str, overwrite: bool, parameters: Mapping[str, Any] | None = None
+        self,
+        path: str,
+        overwrite: bool,
+        parameters: Mapping[str, Any] | None = None,
+        in_flight: int = 1,
     ) -> MultipartUpload:
-        return MultipartUpload(self, path, overwrite, self.write_options(path, parameters))
+        options = self.write_options(path, parameters)
+        return MultipartUpload(self, path, overwrite, options, in_flight)
 
     def sdk_parameters(self, path: str, parameters: Mapping[str, Any]) -> dict[str, Any]:
         options = {"ContentType": content_type(path)}
@@ -514,21 +582,30 @@ def post_fields(parameters: Mapping[str, Any], content_type: str) -> dict[str, s
 
 
 class MultipartUpload:
-    """A multipart upload driven by coroutines on s3fs's loop, one part of ``block_size`` at a time.
+    """A multipart upload driven by coroutines on s3fs's loop, in parts of ``block_size``.
 
-    Nothing is visible before CompleteMultipartUpload; any failure aborts the
-    upload, so no part is left behind to be paid for.
+    Up to ``in_flight`` parts are uploaded at once, which hides the round trip
+    of each. Nothing is visible before CompleteMultipartUpload; any failure
+    aborts the upload, so no part is left behind to be paid for.
     """
 
     def __init__(
-        self, backend: S3Backend, path: str, overwrite: bool, options: dict[str, Any]
+        self,
+        backend: S3Backend,
+        path: str,
+        overwrite: bool,
+        options: dict[str, Any],
+        in_flight: int = 1,
     ) -> None:
         self.backend, self.path, self.overwrite = backend, path, overwrite
+        self.in_flight = in_flight
         #: CreateMultipartUpload's object parameters (``S3Backend.write_options()``).
         self.options = options
         self.key = backend.key(path)
         self.buffer = aio.Chunks()
         self.parts: list[dict[str, Any]] = []
+        self.numbers = itertools.count(1)
+        self.sending: set[asyncio.Future[None]] = set()
         self.upload_id: str | None = None
 
     async def _s3(self, method: str, **kwargs: Any) -> dict[str, Any]:
@@ -540,17 +617,30 @@ class MultipartUpload:
         self.buffer.add(data)
         size = self.backend.block_size
         while self.buffer.size >= size:
-            await self._guarded(self._upload(self.buffer.take(size)))
+            await self._guarded(self._send(self.buffer.take(size)))
 
-    async def _upload(self, data: bytes) -> None:
+    async def _send(self, data: bytes) -> None:
+        """Start uploading ``data`` as the next part, once fewer than ``in_flight`` are out."""
         if self.upload_id is None:
             answer = await self._s3("create_multipart_upload", **self.options)
             self.upload_id = answer["UploadId"]
-        number = len(self.parts) + 1
+        while len(self.sending) >= self.in_flight:
+            await self._sent(asyncio.FIRST_COMPLETED)
+        self.sending.add(asyncio.ensure_future(self._upload(next(self.numbers), data)))
+
+    async def _upload(self, number: int, data: bytes) -> None:
         answer = await self._s3(
             "upload_part", UploadId=self.upload_id, PartNumber=number, Body=data
         )
         self.parts.append({"PartNumber": number, "ETag": answer["ETag"]})
+
+    async def _sent(self, when: str) -> None:
+        """Wait for parts being uploaded (the first or all, by ``when``); raise any failure."""
+        done, self.sending = await asyncio.wait(self.sending, return_when=when)
+        # Each failure retrieved, the first raised: asyncio logs the others otherwise.
+        failures = [error for part in done if (error := part.exception()) is not None]
+        if failures:
+            raise failures[0]
 
     async def _guarded(self, step: Awaitable[None]) -> None:
         try:
@@ -563,17 +653,23 @@ class MultipartUpload:
         await self._guarded(self._complete())
 
     async def _complete(self) -> None:
-        if self.buffer.size or not self.parts:
-            await self._upload(self.buffer.take())
+        if self.buffer.size or self.upload_id is None:
+            await self._send(self.buffer.take())
+        if self.sending:
+            await self._sent(asyncio.ALL_COMPLETED)
         # As "xb" in s3fs: the server refuses the commit if the key was taken.
         condition = {} if self.overwrite else {"IfNoneMatch": "*"}
-        parts = {"Parts": self.parts}
+        parts = {"Parts": sorted(self.parts, key=lambda part: part["PartNumber"])}
         await self._s3(
             "complete_multipart_upload", UploadId=self.upload_id, MultipartUpload=parts, **condition
         )
 
     async def abort(self) -> None:
         self.buffer = aio.Chunks()
+        sending, self.sending = self.sending, set()
+        for part in sending:
+            part.cancel()
+        await asyncio.gather(*sending, return_exceptions=True)
         if self.upload_id is not None:
             upload_id, self.upload_id = self.upload_id, None
             with contextlib.suppress(Exception):

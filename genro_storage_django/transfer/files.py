@@ -8,10 +8,11 @@ thread to the loop and back: a fifth of the CPU of an S3 → local copy).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import Any
 
 from genro_storage_django.backends.base import Backend
 from genro_storage_django.object_parameters import HEADER_PARAMETERS
@@ -107,8 +108,8 @@ class FileCopier:
             target.write(item.target, [data], overwrite=True, parameters=parameters)
             self.listener.transferred(len(data))
         else:
-            with source.open(item.source, "rb") as file:
-                target.write(item.target, self._chunks(file), True, parameters)
+            with contextlib.closing(source.read_chunks(item.source)) as chunks:
+                target.write(item.target, self._chunks(chunks), True, parameters)
         self._finish(item)
         if self.verify:
             self._verify(item)
@@ -138,8 +139,8 @@ class FileCopier:
         if item.stat.modified is not None:
             self.target.set_modified(item.target, item.stat.modified)
 
-    def _chunks(self, file: IO[bytes]) -> Iterator[bytes]:
-        while chunk := file.read(CHUNK_SIZE):
+    def _chunks(self, chunks: Iterator[bytes]) -> Iterator[bytes]:
+        for chunk in chunks:
             if self.stop.is_set():
                 # Raised into the backend's write, which then drops the partial file.
                 raise Cancelled

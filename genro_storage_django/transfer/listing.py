@@ -10,11 +10,12 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from genro_storage_django.backends.base import Backend
+from genro_storage_django.backends.base import READ_CHUNK, Backend
 from genro_storage_django.names import clean_name
 from genro_storage_django.storage import MountStorage, get_storage
 
-CHUNK_SIZE = 1024 * 1024
+#: Files up to this size are read in one request and copied as coroutines.
+CHUNK_SIZE = READ_CHUNK
 
 
 @dataclass(frozen=True)

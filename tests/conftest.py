@@ -7,6 +7,7 @@ providing a fixture named ``<kind>_mount_config`` that returns a fresh
 
 from __future__ import annotations
 
+import signal
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,6 +35,16 @@ def local_mount_config(tmp_path: Path) -> dict[str, Any]:
 @pytest.fixture
 def memory_mount_config() -> dict[str, Any]:
     return {"type": "memory"}
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _ctrl_c_raises() -> Iterator[None]:
+    """Ctrl-C raises KeyboardInterrupt, as at a terminal, also where the suite was started
+    in the background by a shell, which ignores SIGINT in what it starts (the Ctrl-C
+    tests send a real SIGINT)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
 
 
 @pytest.fixture(autouse=True)

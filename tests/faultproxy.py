@@ -16,7 +16,9 @@
 * ``flip_byte_at``: flip one bit of the upstream byte at that offset of each
   new connection (a body corrupted in flight);
 * ``flip_down_at``: the same for the downstream byte at that offset (a
-  download corrupted in flight).
+  download corrupted in flight);
+* ``reset_down_after``: reset the first connection whose downstream passes
+  that many bytes, once (a download cut midway); it is None again after.
 
 With ``record_heads`` set, it keeps in ``heads`` the request line and headers
 of each request, as the client sent them (what an emulator that logs nothing
@@ -47,6 +49,7 @@ class FaultProxy:
         self.reset_after: int | None = None
         self.flip_byte_at: int | None = None
         self.flip_down_at: int | None = None
+        self.reset_down_after: int | None = None
         self.blackhole = False
         self.requests = 0
         self.record_heads = False
@@ -125,7 +128,7 @@ class FaultProxy:
             return
         turn = _Turn()
         upstream = _Upstream(self, client_r, server_w, client_w, turn)
-        downstream = asyncio.ensure_future(_pipe_down(server_r, client_w, turn, self.flip_down_at))
+        downstream = asyncio.ensure_future(_pipe_down(self, server_r, client_w, turn))
         try:
             await upstream.run()
         finally:
@@ -213,17 +216,23 @@ def _flipped(data: bytes, offset: int, flip_at: int | None) -> bytes:
 
 
 async def _pipe_down(
+    proxy: FaultProxy,
     reader: asyncio.StreamReader,
     writer: asyncio.StreamWriter,
     turn: _Turn,
-    flip_at: int | None,
 ) -> None:
-    received = 0
+    received, flip_at = 0, proxy.flip_down_at
     try:
         while data := await reader.read(CHUNK):
             # "100 Continue" is an interim answer: the request's body follows.
             if not data.startswith(b"HTTP/1.1 100 "):
                 turn.answered = True
+            cut = proxy.reset_down_after
+            if cut is not None and received + len(data) > cut:
+                proxy.reset_down_after = None
+                writer.write(data[: cut - received])
+                _reset(writer)
+                return
             writer.write(_flipped(data, received, flip_at))
             received += len(data)
             await writer.drain()

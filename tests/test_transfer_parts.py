@@ -135,7 +135,7 @@ def test_an_object_replaced_after_its_head_is_refused(mounts):
     details = backend.run_on_loop(backend.file_details_async, path)
     backend.write(path, [BIG[BLOCK : 2 * BLOCK]], True)
     with pytest.raises(OSError, match=r"'moving\.bin': the file changed while it was read"):
-        backend.run_on_loop(backend._body_async, path, details)
+        backend.run_on_loop(backend.body_async, path, details)
 
 
 def test_a_large_s3_download_corrupted_on_the_way_leaves_nothing(mounts, tmp_path):
@@ -146,3 +146,29 @@ def test_a_large_s3_download_corrupted_on_the_way_leaves_nothing(mounts, tmp_pat
     assert [failed.name for failed in result.failed] == ["big.bin"]
     assert "do not match the checksum" in result.failed[0].reason
     assert not (tmp_path / "dst" / "down" / "big.bin").exists()
+
+
+def test_s3_options_block_size_sets_the_part_size(s3_server, tmp_path):
+    store = {**_store("s3", s3_server, f"parts-{uuid.uuid4().hex[:12]}")}
+    store["s3_options"] = {"default_block_size": 2 * BLOCK}  # larger objects: larger parts
+    with override_settings(STORAGE_MOUNTS={"big": store}):
+        backend = get_storage("big").backend
+        path = backend.full_path("big.bin")
+        backend.write(path, (BIG[i : i + 2**20] for i in range(0, len(BIG), 2**20)), True)
+        assert backend.read(path) == BIG
+        # 16 MiB, 16 MiB and the rest: S3's "<md5>-<parts>" ETag counts them.
+        assert backend.info(path)["ETag"].strip('"').endswith("-3")
+
+
+def test_a_large_s3_download_cut_midway_goes_on_where_it_stopped(mounts, tmp_path):
+    near = get_storage("near").backend
+    near.write(near.full_path("big.bin"), [BIG], True)
+    mounts.record_heads = True
+    mounts.reset_down_after = 20 * 2**20  # the first connection, inside the GET's body
+    assert transfer.copy("far:", "dst:down", workers=1, retries=0).ok
+    assert (tmp_path / "dst" / "down" / "big.bin").read_bytes() == BIG
+    # The GET again from the first byte not received, not from the start.
+    gets = [head.lower() for head in mounts.heads if head.startswith(b"GET")]
+    ranges = [head for head in gets if b"range:" in head]
+    assert len(ranges) == 1 and b"bytes=0-" not in ranges[0], mounts.heads
+    assert mounts.reset_down_after is None

@@ -60,8 +60,9 @@ NETWORK_OPTIONS: dict[str, Option] = {
 TIMED_OUT = "no answer within the mount's connect_timeout and read_timeout."
 #: The reason of the ``OSError`` a download whose digest is not the server's gives.
 CORRUPTED = "the downloaded bytes do not match the checksum the server gave."
-#: The chunks ``read_chunks()`` reads from a file object: a copy's unit of
-#: progress, pacing and cancelling (``transfer.listing.CHUNK_SIZE``).
+#: The chunks ``read_chunks()`` reads from a file object (object stores yield
+#: their blocks instead); the size under which a copy reads a file in one request
+#: (``transfer.listing.CHUNK_SIZE``).
 READ_CHUNK = 2**20
 #: For clients that do not retry (fsspec's HTTP, sftp, ftp, webdav): no ``retries``.
 TIMEOUT_OPTIONS = {key: NETWORK_OPTIONS[key] for key in ("connect_timeout", "read_timeout")}

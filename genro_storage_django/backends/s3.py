@@ -7,7 +7,6 @@ import base64
 import concurrent.futures
 import contextlib
 import datetime
-import errno
 import itertools
 from collections.abc import Awaitable, Generator, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
@@ -385,36 +384,33 @@ class S3Backend(PagedObjectStoreBackend):
         # whole object each: docs/benchmarks.rst, WL2).
         details = self.run_on_loop(self.file_details_async, path)
         check = checked.check_for(self, path, details)
-        size, block, loop = int(details["size"]), self.block_size, self.fs.loop
-        body = self.run_on_loop(self._body_async, path, details)
-
-        def fetch() -> concurrent.futures.Future[bytes]:
-            return asyncio.run_coroutine_threadsafe(aio.read_block(body, block), loop)
-
-        ahead, offset = fetch(), 0
+        stream = ObjectStream(self, path, details)
+        offset = 0
         try:
+            ahead = stream.prefetch()
             while data := ahead.result():
-                ahead = fetch()
+                ahead = stream.prefetch()
                 if check is not None:
                     check.feed(offset, data)
                 offset += len(data)
                 yield data
-            if offset != size:
+            if offset != int(details["size"]):
                 raise OSError(message(self, path, CHANGED))
         finally:
-            ahead.cancel()
-            loop.call_soon_threadsafe(body.close)
+            self.run_on_loop(stream.close)
 
-    async def _body_async(self, path: str, details: Mapping[str, Any]) -> Any:
-        """Return the body of a GET of ``path``, refused if it is no longer the object
-        ``details`` (its HEAD) describe."""
-        match = {"IfMatch": details["ETag"]} if details.get("ETag") else {}
+    async def body_async(self, path: str, details: Mapping[str, Any], start: int = 0) -> Any:
+        """Return the body of a GET of ``path`` from byte ``start``, refused if it is no
+        longer the object ``details`` (its HEAD) describe."""
+        request = {"IfMatch": details["ETag"]} if details.get("ETag") else {}
+        if start:
+            request["Range"] = f"bytes={start}-"
         try:
             response = await self.fs._call_s3(
-                "get_object", Bucket=self.bucket, Key=self.key(path), **match
+                "get_object", Bucket=self.bucket, Key=self.key(path), **request
             )
         except OSError as error:
-            if match and error.errno == errno.EINVAL:  # s3fs's 412 Precondition Failed
+            if _precondition_failed(error):
                 raise OSError(message(self, path, CHANGED)) from None
             raise
         return response["Body"]
@@ -581,6 +577,76 @@ def post_fields(parameters: Mapping[str, Any], content_type: str) -> dict[str, s
     return fields
 
 
+def _broken_stream() -> tuple[type[BaseException], ...]:
+    """The errors of a body that stopped coming: s3fs retries the same ones."""
+    from aiohttp import ClientError
+    from botocore.exceptions import ResponseStreamingError
+    from s3fs.core import S3_RETRYABLE_ERRORS
+
+    return (*S3_RETRYABLE_ERRORS, ClientError, ResponseStreamingError, ConnectionError)
+
+
+def _precondition_failed(error: OSError) -> bool:
+    """Return True if s3fs's ``error`` is S3's 412 (s3fs gives 400s the same errno)."""
+    answer = getattr(error.__cause__, "response", None) or {}
+    code = answer.get("Error", {}).get("Code")
+    status = answer.get("ResponseMetadata", {}).get("HTTPStatusCode")
+    return code in ("PreconditionFailed", "412") or status == 412
+
+
+class ObjectStream:
+    """One GET of an S3 object read in blocks on s3fs's loop, for ``read_chunks()``.
+
+    A connection that breaks midway is replaced by a ranged GET from the first
+    byte not received, ``If-Match`` the same ETag, up to the mount's retries.
+    """
+
+    def __init__(self, backend: S3Backend, path: str, details: Mapping[str, Any]) -> None:
+        self.backend, self.path, self.details = backend, path, details
+        self.body: Any = None
+        self.received = 0
+        self.reading: asyncio.Future[bytes] | None = None
+
+    def prefetch(self) -> concurrent.futures.Future[bytes]:
+        """Start reading the next block; the future gives it (b"" at the end)."""
+        return asyncio.run_coroutine_threadsafe(self._read(), self.backend.fs.loop)
+
+    async def _read(self) -> bytes:
+        self.reading = asyncio.current_task()
+        broken, attempt = _broken_stream(), 1
+        while True:
+            try:
+                return await self._next_block()
+            except broken as error:
+                self._drop()
+                if attempt >= self.backend.fs.retries:  # attempts, in s3fs's terms
+                    reason = "the connection broke before the end of the file."
+                    raise OSError(message(self.backend, self.path, reason)) from error
+                attempt += 1
+
+    async def _next_block(self) -> bytes:
+        if self.body is None:
+            backend = self.backend
+            self.body = await backend.body_async(self.path, self.details, self.received)
+        data = await aio.read_block(self.body, self.backend.block_size)
+        self.received += len(data)
+        return data
+
+    async def close(self) -> None:
+        """Stop the read under way, if any, and release the connection."""
+        if self.reading is not None and not self.reading.done():
+            self.reading.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self.reading
+        self._drop()
+
+    def _drop(self) -> None:
+        if self.body is not None:
+            body, self.body = self.body, None
+            with contextlib.suppress(Exception):
+                body.close()
+
+
 class MultipartUpload:
     """A multipart upload driven by coroutines on s3fs's loop, in parts of ``block_size``.
 
@@ -607,6 +673,12 @@ class MultipartUpload:
         self.numbers = itertools.count(1)
         self.sending: set[asyncio.Future[None]] = set()
         self.upload_id: str | None = None
+        #: Set by ``abort()``: a write still under way (fsspec's sync() does not
+        #: cancel it when the waiting thread is interrupted) starts nothing more.
+        self.aborted = False
+        #: s3fs's block size where ``s3_options`` raise it: 10,000 parts of it
+        #: are the largest object.
+        self.part_size = max(backend.block_size, backend.fs.default_block_size)
 
     async def _s3(self, method: str, **kwargs: Any) -> dict[str, Any]:
         fs = await aio.filesystem(self.backend)
@@ -615,15 +687,19 @@ class MultipartUpload:
 
     async def write(self, data: bytes) -> None:
         self.buffer.add(data)
-        size = self.backend.block_size
-        while self.buffer.size >= size:
-            await self._guarded(self._send(self.buffer.take(size)))
+        while self.buffer.size >= self.part_size:
+            await self._guarded(self._send(self.buffer.take(self.part_size)))
 
     async def _send(self, data: bytes) -> None:
         """Start uploading ``data`` as the next part, once fewer than ``in_flight`` are out."""
+        if self.aborted:
+            return
         if self.upload_id is None:
             answer = await self._s3("create_multipart_upload", **self.options)
             self.upload_id = answer["UploadId"]
+            if self.aborted:  # meanwhile: this upload is one abort() did not see
+                await self.abort()
+                return
         while len(self.sending) >= self.in_flight:
             await self._sent(asyncio.FIRST_COMPLETED)
         self.sending.add(asyncio.ensure_future(self._upload(next(self.numbers), data)))
@@ -636,9 +712,11 @@ class MultipartUpload:
 
     async def _sent(self, when: str) -> None:
         """Wait for parts being uploaded (the first or all, by ``when``); raise any failure."""
-        done, self.sending = await asyncio.wait(self.sending, return_when=when)
+        done, pending = await asyncio.wait(self.sending, return_when=when)
+        if not self.aborted:
+            self.sending = pending
         # Each failure retrieved, the first raised: asyncio logs the others otherwise.
-        failures = [error for part in done if (error := part.exception()) is not None]
+        failures = [error for part in done if not part.cancelled() and (error := part.exception())]
         if failures:
             raise failures[0]
 
@@ -665,6 +743,7 @@ class MultipartUpload:
         )
 
     async def abort(self) -> None:
+        self.aborted = True
         self.buffer = aio.Chunks()
         sending, self.sending = self.sending, set()
         for part in sending:

@@ -303,7 +303,7 @@ class ObjectStoreBackend(Backend):
         starts = iter(range(0, size, block))
 
         def fetch(start: int) -> concurrent.futures.Future[bytes]:
-            part = self.read_part_async(path, start, min(size, start + block), details)
+            part = self.read_range_async(path, start, min(size, start + block))
             return asyncio.run_coroutine_threadsafe(part, self.fs.loop)
 
         pending = collections.deque(fetch(start) for start in itertools.islice(starts, PARTS))
@@ -321,12 +321,6 @@ class ObjectStoreBackend(Backend):
         finally:
             for future in pending:
                 future.cancel()
-
-    async def read_part_async(
-        self, path: str, start: int, end: int, details: Mapping[str, Any]
-    ) -> bytes:
-        """Return bytes ``start`` to ``end`` of the object ``details`` (its HEAD) describe."""
-        return await self.read_range_async(path, start, end)
 
     def exists(self, path: str) -> bool:
         return self.run_on_loop(self.exists_async, path)

@@ -141,6 +141,12 @@ class S3Backend(PagedObjectStoreBackend):
         settings.update(options["s3_options"] or {})
         fs = S3FileSystem(**settings, skip_instance_cache=True)
         fs.retries = options["retries"] + 1  # attempts, in s3fs's terms
+        if fs.session is None:  # s3_options may bring a session of its own
+            # The session s3fs would make from its remaining options (a
+            # profile...), reading timestamps without dateutil.
+            from genro_storage_django.backends import s3_timestamps
+
+            fs.session = s3_timestamps.session(fs.kwargs)
         return fs
 
     async def first_key_async(self, prefix: str) -> str | None:

@@ -57,12 +57,19 @@ lint: install
 docs: install
 	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
 
+# The suite runs on PYTEST_WORKERS pytest-xdist workers (0: in this process).
+# Every worker starts its own servers on free ports and its own database, so
+# tests never share state; two workers nearly halve the time on two cores, and
+# more only add servers competing for the same cores.
+PYTEST_WORKERS ?= 2
+PYTEST := -m pytest -n $(PYTEST_WORKERS)
+
 # The Celery scale test copies 20,000 files each way in this run (about two
 # minutes on moto), and 2,000 in the Django 6 run: the workers' side does not
 # depend on Django's version, and make test stays within its time.
 pytest: install test-deps
 	$(BIN)/python $(VERSIONS)
-	GENRO_CELERY_SCALE=20000 $(BIN)/python -m pytest $(PYTEST_ARGS)
+	GENRO_CELERY_SCALE=20000 $(BIN)/python $(PYTEST) $(PYTEST_ARGS)
 
 $(DJANGO6_BIN)/python:
 	python="$$(PYTHON_DJANGO6="$(PYTHON_DJANGO6)" bash scripts/find-python.sh $(DJANGO6_MIN_PYTHON))" \
@@ -79,7 +86,7 @@ install-django6: $(DJANGO6_STAMP)
 
 pytest-django6: $(DJANGO6_STAMP) test-deps
 	$(DJANGO6_BIN)/python $(VERSIONS)
-	$(DJANGO6_BIN)/python -m pytest $(PYTEST_ARGS)
+	$(DJANGO6_BIN)/python $(PYTEST) $(PYTEST_ARGS)
 
 # The Django 6 venv installs while lint and docs run (pip uses one core, they the
 # other), and before the first pytest run, so a missing Python >= 3.12 fails

@@ -143,6 +143,23 @@ def test_a_single_file_goes_into_an_existing_directory(dirs):
     assert (dst / "existing" / "a.txt").read_bytes() == b"alpha"
 
 
+@pytest.mark.parametrize(
+    "target", ["local", "memory", "s3", "gcs", "azure", "sftp", "ftp", "webdav"]
+)
+def test_a_single_file_onto_every_kind_is_copied_then_skipped(target, tmp_path, request):
+    # The target is found by one info(): a missing file must be FileNotFoundError on
+    # every kind, or the first copy fails.
+    (tmp_path / "one.txt").write_bytes(b"one file")
+    config = request.getfixturevalue(f"{target}_mount_config")
+    mounts = {"src": {"type": "local", "path": str(tmp_path)}, "dst": config}
+    with override_settings(STORAGE_MOUNTS=mounts):
+        first = transfer.copy("src:one.txt", "dst:into/one.txt")
+        again = transfer.copy("src:one.txt", "dst:into/one.txt")
+        assert get_storage("dst").open("into/one.txt").read() == b"one file"
+    assert first.ok and [o.name for o in first.by_action("copy")] == ["one.txt"]
+    assert again.ok and [o.name for o in again.by_action("skip")] == ["one.txt"]
+
+
 @pytest.mark.parametrize("server_side", [True, False])
 def test_keeps_modification_times_on_local_destinations(dirs, server_side):
     src, dst = dirs

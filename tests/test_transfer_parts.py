@@ -1,6 +1,7 @@
 """Large files: a copy keeps several parts of one file uploading (s3) or several ranges
 downloading (gcs, azure) through a proxy that adds 400 ms to every request, and reads an
-S3 object with one GET; it leaves nothing half-written and reads nothing mixed."""
+S3 object with one GET; it leaves nothing half-written and reads nothing mixed. A rerun
+of a one-file copy asks for its target once."""
 
 from __future__ import annotations
 
@@ -78,6 +79,20 @@ def test_a_large_s3_download_is_one_get(mounts, tmp_path):
     gets = [line for line in _heads(mounts, b"GET") if b"big.bin" in line]
     assert len(gets) == 1 and len(_heads(mounts, b"HEAD")) == 1, mounts.heads
     assert (tmp_path / "dst" / "down" / "big.bin").read_bytes() == BIG
+
+
+def test_a_rerun_of_one_file_asks_for_the_target_once(mounts, tmp_path):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "one.txt").write_bytes(b"one file")
+    assert transfer.copy("src:one.txt", "far:into/one.txt").ok
+    mounts.record_heads = True
+    again = transfer.copy("src:one.txt", "far:into/one.txt")
+    assert again.ok and again.by_action("copy") == [], again.outcomes
+    # The folder check (a LIST of "into/one.txt/"), then one HEAD that both finds the
+    # target and gives its size: no exists() LIST before it, and no PUT.
+    folder = [line for line in _heads(mounts, b"GET") if b"one.txt%2F&" in line]
+    heads = [line for line in _heads(mounts, b"HEAD") if line.endswith(b"/into/one.txt")]
+    assert (len(folder), len(heads), len(mounts.heads)) == (1, 1, 2), mounts.heads
 
 
 @pytest.mark.parametrize("mounts", ["gcs", "azure"], indirect=True)

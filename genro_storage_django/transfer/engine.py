@@ -226,9 +226,11 @@ class Transfer:
             target_backend.full_path(destination.path)
         )
         target = target_backend.full_path(destination.join(name) if into else destination.path)
-        target_stat = None
-        if target_backend.exists(target):
+        # One info() rather than exists() then info(): a rerun asks the store once.
+        try:
             target_stat = FileStat.from_info(target_backend, target_backend.info(target))
+        except FileNotFoundError:
+            target_stat = None
         item = Item(name, source, target, stat, target_stat)
         return Decision(item, verdict(self.skip, stat, target_stat))
 
